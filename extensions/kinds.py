@@ -1,0 +1,34 @@
+"""The app kinds a Space can be, read from `kinds/<name>/kind.yml` beside this template.
+
+Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py): the question's
+choices, the defaults and the includes all come from this registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from jinja2.ext import Extension
+
+KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
+KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py")
+
+
+def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
+    """Each kind's metadata by name, in a stable order."""
+    kinds = {}
+    for kind_file in sorted(kinds_dir.glob("*/kind.yml")):
+        missing = [name for name in KIND_FILES if not (kind_file.parent / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"The app kind {kind_file.parent.name!r} lacks {', '.join(missing)}.")
+        kinds[kind_file.parent.name] = yaml.safe_load(kind_file.read_text(encoding="utf-8"))
+    return kinds
+
+
+class KindsExtension(Extension):
+    """Exposes the registry as the Jinja global `kinds`."""
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.globals["kinds"] = load_kinds()

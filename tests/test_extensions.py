@@ -1,0 +1,100 @@
+"""The pure extensions, checked against the libraries that own each rule (huggingface_hub, PyYAML, tomllib, ast)."""
+
+import ast
+import tomllib
+
+import pytest
+import yaml
+from conftest import TEMPLATE_DIR
+from hypothesis import given
+from hypothesis import strategies as st
+from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+from extensions import hub_rules, kinds, serialize
+
+names = st.text(alphabet=st.characters(codec="ascii"), min_size=0, max_size=100)
+
+
+@given(owner=names, name=names)
+def test_accepted_ids_are_valid_for_huggingface_hub(owner, name):
+    if not hub_rules.repo_id_error(f"{owner}/{name}"):
+        validate_repo_id(f"{owner}/{name}")  # raises HFValidationError if we let a bad id through
+
+
+@pytest.mark.parametrize("bad", ["foo--bar", "a..b", ".hidden", "trail-", "x.git", "x" * 97, "sp ace"])
+def test_names_huggingface_hub_refuses_are_refused(bad):
+    assert hub_rules.repo_name_error(bad)
+    with pytest.raises(HFValidationError):
+        validate_repo_id(f"owner/{bad}")
+
+
+def test_non_ascii_names_are_refused():
+    """huggingface_hub's regex lets unicode letters through; the Hub itself does not, and neither do we."""
+    assert hub_rules.repo_name_error("café")
+
+
+@given(st.text(max_size=200))
+def test_slug_of_any_title_is_a_valid_name(title):
+    slug = hub_rules.hub_slug(title)
+    assert not hub_rules.repo_name_error(slug), slug
+    validate_repo_id(f"owner/{slug}")
+
+
+def test_slug_examples():
+    assert hub_rules.hub_slug("My ZeroGPU Space") == "my-zerogpu-space"
+    assert hub_rules.hub_slug("Café — déjà vu!") == "cafe-deja-vu"
+    assert hub_rules.hub_slug("🚀🚀") == "zerogpu-space"
+
+
+@pytest.mark.parametrize("emoji", ["🚀", "💬", "🎨", "👩‍🔬", "👍🏽", "❤️", "🇫🇷"])
+def test_real_emoji_are_accepted(emoji):
+    assert hub_rules.emoji_error(emoji) == ""
+
+
+@pytest.mark.parametrize("license_id", ["apache-2.0", "mit", "openrail++", "llama3.1", "other"])
+def test_hub_licenses_are_accepted(license_id):
+    assert hub_rules.license_error(license_id) == ""
+
+
+def test_gradio_version_accepts_exact_releases():
+    assert hub_rules.gradio_version_error("6.31.0") == ""
+    assert "too old" in hub_rules.gradio_version_error("4.44.1")
+
+
+@given(st.dictionaries(st.sampled_from(["title", "short_description", "sdk_version", "python_version"]), st.text()))
+def test_frontmatter_parses_back_exactly(metadata):
+    assert yaml.safe_load(serialize.frontmatter(metadata) or "{}") == (metadata or {})
+
+
+def test_frontmatter_quotes_versions():
+    text = serialize.frontmatter({"sdk_version": "6.31.0", "python_version": "3.10", "title": "3.10"})
+    assert 'sdk_version: "6.31.0"\npython_version: "3.10"\n' in text
+    assert yaml.safe_load(text)["python_version"] == "3.10"
+
+
+@given(st.text())
+def test_toml_strings_parse_back_exactly(text):
+    assert tomllib.loads(f"value = {serialize.toml_str(text)}")["value"] == text
+
+
+@given(st.text())
+def test_python_strings_parse_back_exactly(text):
+    literal = serialize.python_str(text)
+    assert ast.literal_eval(literal) == text
+    compile(f"TITLE = {literal}\n", "app.py", "exec")
+
+
+def test_every_kind_folder_is_complete():
+    found = kinds.load_kinds(TEMPLATE_DIR / "kinds")
+    assert set(found) == {"text-generation", "image-generation"}
+    for kind in found.values():
+        assert not hub_rules.repo_id_error(kind["model_id"])
+        assert not hub_rules.short_description_error(kind["short_description"])
+        assert not hub_rules.emoji_error(kind["emoji"])
+
+
+def test_a_kind_folder_missing_a_file_is_reported(tmp_path):
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "audio" / "kind.yml").write_text("label: Audio\n")
+    with pytest.raises(FileNotFoundError, match="app.py.jinja"):
+        kinds.load_kinds(tmp_path)
