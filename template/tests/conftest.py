@@ -1,0 +1,92 @@
+"""Fixtures for the Space's own tests: a tiny random model of the app's architecture, and the app serving it.
+
+Nothing here downloads: the model is built on the spot and the app loads it through its MODEL_ID override.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from tiny_model import save_tiny_model
+
+SPACE_DIR = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT_S = 180
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("tiny-model")
+    save_tiny_model(directory)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def app_env(tiny_model_dir) -> dict[str, str]:
+    """The environment the app runs in: the tiny model, offline, no telemetry."""
+    return {
+        **os.environ,
+        "MODEL_ID": str(tiny_model_dir),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env, tmp_path_factory) -> str:
+    """Start `python app.py` as the Space would, and stop it after the tests."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    env = {**app_env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    with open(log_path, "w+") as log:
+        app = subprocess.Popen([sys.executable, "app.py"], cwd=SPACE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_serving(url, app, log_path)
+            yield url
+        finally:
+            app.terminate()
+            app.wait(timeout=30)
+
+
+def _wait_until_serving(url: str, app: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if app.poll() is not None:
+            pytest.fail(f"app.py exited with code {app.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"app.py did not serve {url} within {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def client(app_url) -> Client:
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def app_module(app_env, monkeypatch_session):
+    """app.py imported in this process, on the tiny model, for calling its functions directly."""
+    for key in ("MODEL_ID", "HF_HUB_OFFLINE"):
+        monkeypatch_session.setenv(key, app_env[key])
+    import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def monkeypatch_session():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch

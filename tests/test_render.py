@@ -1,0 +1,91 @@
+"""Every option combination renders a Space whose frontmatter holds the answers and whose code is lint-clean."""
+
+import ast
+import itertools
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import frontmatter, pyproject, render, space_card
+
+KINDS = ["text-generation", "image-generation"]
+MATRIX = list(itertools.product(KINDS, ["large", "xlarge"], ["3.12", "3.10"], [True, False]))
+
+
+@pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples"), MATRIX)
+def test_every_combination_renders_a_clean_space(copie, app_kind, gpu_size, python_version, include_examples):
+    result = render(
+        copie, app_kind=app_kind, gpu_size=gpu_size, python_version=python_version, include_examples=include_examples
+    )
+    project = result.project_dir
+    answers = result.answers
+
+    card = space_card(project).data
+    assert card.sdk == "gradio"
+    assert card.sdk_version == answers["gradio_version"]
+    assert card.python_version == python_version
+    assert card.title == answers["space_title"]
+    assert card.emoji == answers["emoji"]
+    assert (card.colorFrom, card.colorTo) == (answers["color_from"], answers["color_to"])
+    assert card.short_description == answers["short_description"]
+    assert card.license == answers["license"]
+    assert card.models == [answers["model_id"]]
+    assert card.app_file == "app.py"
+    # Exactly these keys, nothing pasted in by accident.
+    assert list(frontmatter(project)) == [
+        "title", "emoji", "colorFrom", "colorTo", "sdk", "sdk_version", "python_version", "app_file",
+        "short_description", "license", "models", "suggested_hardware",
+    ]  # fmt: skip
+
+    app = (project / "app.py").read_text(encoding="utf-8")
+    tree = ast.parse(app)
+    assert ast.unparse(tree.body[0]) == "import spaces"
+    decorators = [ast.unparse(d) for node in tree.body if isinstance(node, ast.FunctionDef) for d in node.decorator_list]
+    assert decorators and all(f"size='{gpu_size}'" in d for d in decorators), decorators
+    assert ("cache_mode='lazy'" in ast.unparse(tree)) == include_examples
+
+    dependencies = pyproject(project)["project"]["dependencies"]
+    assert f"gradio[oauth,mcp]=={answers['gradio_version']}" in dependencies
+    assert f"torch=={answers['torch_version']}" in dependencies
+    assert any(dep.startswith("spaces") for dep in dependencies)
+    assert pyproject(project)["project"]["requires-python"] == f"=={python_version}.*"
+    assert (project / ".python-version").read_text() == f"{python_version}\n"
+
+    ruff = [sys.executable, "-m", "ruff"]
+    target = f"py{python_version.replace('.', '')}"
+    for command in (["check", "--target-version", target], ["format", "--check", "--target-version", target]):
+        run = subprocess.run([*ruff, *command, "."], cwd=project, capture_output=True, text=True)
+        assert run.returncode == 0, f"ruff {command[0]}:\n{run.stdout}{run.stderr}"
+
+
+def test_defaults_give_the_documented_space(copie):
+    """The defaults users get: the real model ids and the ZeroGPU-supported pins from the facts sheet."""
+    answers = render(copie).answers
+    assert answers["app_kind"] == "text-generation"
+    assert answers["model_id"] == "HuggingFaceTB/SmolLM2-1.7B-Instruct"
+    assert (answers["python_version"], answers["torch_version"], answers["gradio_version"]) == ("3.12", "2.8.0", "6.31.0")
+    assert answers["gpu_size"] == "large"
+    assert answers["space_name"] == "my-zerogpu-space"
+
+
+def test_image_kind_defaults_to_its_own_model(copie):
+    answers = render(copie, app_kind="image-generation").answers
+    assert answers["model_id"] == "segmind/SSD-1B"
+    assert answers["short_description"] == "Text-to-image generation on ZeroGPU"
+
+
+def test_answers_file_records_every_answer_for_updates(copie):
+    result = render(copie, space_title="Answers kept")
+    recorded = (result.project_dir / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert "_src_path:" in recorded and "_commit:" in recorded
+    assert "space_title: Answers kept" in recorded
+
+
+def test_no_secrets_are_rendered(copie):
+    """Secrets live in the Space's settings: no token-shaped string and no .env file in a rendered Space."""
+    project = render(copie).project_dir
+    assert not (project / ".env").exists()
+    for path in project.rglob("*"):
+        if path.is_file():
+            assert not re.search(r"hf_[A-Za-z0-9]{30,}", path.read_text(encoding="utf-8")), path
