@@ -26,9 +26,16 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
     return kinds
 
 
+def kind_file(kind: str, name: str, kinds_dir: Path = KINDS_DIR) -> str:
+    """The text of one of a kind's plain files (tiny_model.py, test_app.py), copied as is: never rendered as Jinja."""
+    if name.endswith(".jinja"):
+        raise ValueError(f"{name} is a template: include it instead.")
+    return (kinds_dir / kind / name).read_text(encoding="utf-8")
+
+
 class KindsExtension(Extension):
-    """Exposes the registry as the Jinja global `kinds`."""
+    """Exposes the registry as the Jinja global `kinds`, and each kind's plain files through `kind_file`."""
 
     def __init__(self, environment):
         super().__init__(environment)
-        environment.globals["kinds"] = load_kinds()
+        environment.globals.update(kinds=load_kinds(), kind_file=kind_file)

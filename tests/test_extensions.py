@@ -6,9 +6,9 @@ import tomllib
 import pytest
 import yaml
 from conftest import TEMPLATE_DIR
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 from hypothesis import given
 from hypothesis import strategies as st
-from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from extensions import hub_rules, kinds, serialize
 
@@ -98,3 +98,10 @@ def test_a_kind_folder_missing_a_file_is_reported(tmp_path):
     (tmp_path / "audio" / "kind.yml").write_text("label: Audio\n")
     with pytest.raises(FileNotFoundError, match="app.py.jinja"):
         kinds.load_kinds(tmp_path)
+
+
+def test_plain_kind_files_are_copied_without_rendering():
+    text = kinds.kind_file("text-generation", "tiny_model.py", TEMPLATE_DIR / "kinds")
+    assert "{% for message in messages %}" in text  # the tiny model's chat template is Jinja too
+    with pytest.raises(ValueError, match="include it"):
+        kinds.kind_file("text-generation", "app.py.jinja", TEMPLATE_DIR / "kinds")

@@ -1,0 +1,146 @@
+"""Tiny random-weight SDXL pipeline for offline tests of the image-generation Space.
+
+``save_tiny_model(directory)`` writes a StableDiffusionXLPipeline (the
+architecture of segmind/SSD-1B, shrunk): a tiny UNet2DConditionModel with
+SDXL's ``addition_embed_type="text_time"``, a tiny AutoencoderKL with four
+blocks (so the VAE scale factor is 8, as in SDXL), CLIPTextModel +
+CLIPTextModelWithProjection, two CLIPTokenizers built from a hand-written
+vocab.json/merges.txt, and an EulerDiscreteScheduler. Load with::
+
+    pipe = diffusers.DiffusionPipeline.from_pretrained(directory, torch_dtype=torch.float32)
+    # diffusers 0.42 prefers dtype=; torch_dtype= works with a FutureWarning
+    image = pipe("a cat", width=320, height=256, num_inference_steps=2).images[0]
+
+Width and height must be multiples of 16 (VAE factor 8 x one UNet downsample).
+Configs follow diffusers' StableDiffusionXLPipelineFastTests.get_dummy_components.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import string
+import tempfile
+
+import torch
+from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+
+BOS = "<|startoftext|>"
+EOS = "<|endoftext|>"
+
+TEXT_HIDDEN = 32  # hidden size of each text encoder; UNet cross_attention_dim = 2 * 32
+PROJECTION_DIM = 32  # text_encoder_2 pooled projection
+TIME_EMBED_DIM = 8  # addition_time_embed_dim; 6 time ids * 8 + 32 = 80
+
+
+def _write_clip_vocab(folder: pathlib.Path) -> None:
+    """A tiny CLIP BPE vocabulary: specials, single chars with and without </w>, a few merges."""
+    symbols = list(string.ascii_lowercase + string.digits + ".,!?'-")
+    vocab: dict[str, int] = {BOS: 0, EOS: 1}
+    for s in symbols:
+        vocab.setdefault(s, len(vocab))
+    for s in symbols:
+        vocab.setdefault(s + "</w>", len(vocab))
+    merges = ["t h", "th e</w>", "a n", "an d</w>", "o f</w>", "a t</w>", "c at</w>", "i n", "o n</w>"]
+    for merge in merges:
+        vocab.setdefault(merge.replace(" ", ""), len(vocab))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab, indent=0), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8")
+
+
+def _load_clip_tokenizer(folder: pathlib.Path) -> CLIPTokenizer:
+    # transformers 5 converts vocab.json + merges.txt into a tokenizers-backed CLIPTokenizer.
+    return CLIPTokenizer.from_pretrained(
+        folder, bos_token=BOS, eos_token=EOS, pad_token=EOS, unk_token=EOS, model_max_length=77
+    )
+
+
+def save_tiny_model(directory: pathlib.Path) -> None:
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        vocab_dir = pathlib.Path(tmp)
+        _write_clip_vocab(vocab_dir)
+        tokenizer = _load_clip_tokenizer(vocab_dir)
+        tokenizer_2 = _load_clip_tokenizer(vocab_dir)
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(2, 4),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=TIME_EMBED_DIM,
+        transformer_layers_per_block=(1, 1),
+        projection_class_embeddings_input_dim=6 * TIME_EMBED_DIM + PROJECTION_DIM,
+        cross_attention_dim=2 * TEXT_HIDDEN,
+        norm_num_groups=1,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        steps_offset=1,
+        beta_schedule="scaled_linear",
+        timestep_spacing="leading",
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        block_out_channels=[4, 4, 4, 4],  # 4 blocks -> vae_scale_factor 8, like SDXL
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 4,
+        up_block_types=["UpDecoderBlock2D"] * 4,
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        sample_size=256,
+    )
+    text_config = CLIPTextConfig(
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,  # not 2: pooled output taken at the first eos
+        pad_token_id=tokenizer.pad_token_id,
+        hidden_size=TEXT_HIDDEN,
+        intermediate_size=37,
+        layer_norm_eps=1e-05,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        vocab_size=len(tokenizer),
+        max_position_embeddings=77,
+        hidden_act="gelu",
+        projection_dim=PROJECTION_DIM,
+    )
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(text_config)
+    torch.manual_seed(0)
+    text_encoder_2 = CLIPTextModelWithProjection(text_config)
+
+    pipe = StableDiffusionXLPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=tokenizer,
+        tokenizer_2=tokenizer_2,
+        unet=unet,
+        scheduler=scheduler,
+        add_watermarker=False,
+    )
+    pipe.save_pretrained(directory)
+
+
+if __name__ == "__main__":
+    import sys
+    import time
+
+    target = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(tempfile.mkdtemp())
+    t0 = time.perf_counter()
+    save_tiny_model(target)
+    print(f"saved to {target} in {time.perf_counter() - t0:.2f}s")
