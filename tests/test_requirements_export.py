@@ -1,0 +1,188 @@
+"""The export task writes a requirements.txt the Space builder accepts, for every option combination.
+
+The builder installs `-r requirements.txt gradio[oauth,mcp]==<sdk_version> uvicorn>=0.14.0 websockets>=10.4 spaces`
+in one pip call. Each test replays that line through uv's resolver for Linux x86_64 and the Space's Python.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATE_DIR, pyproject, render, space_card
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from uv import find_uv_bin
+from wheel_server import serve_stand_in_wheels
+
+from extensions import flash_attn, kinds
+
+ZEROGPU_PYTHON = {"3.12": "3.12.12", "3.10": "3.10.13"}  # the patch releases ZeroGPU runs (facts sheet)
+TORCH_VERSIONS = ["2.8.0", "2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.13.0"]
+ONLY_FOR_THE_BUILDER = {"gradio", "gradio-client", "spaces", "fastapi", "uvicorn", "starlette", "websockets"}
+
+
+def combinations() -> list[tuple[str, str, str, str]]:
+    """Every (kind, python, torch, attention) the questions accept; flash-attn only where a wheel is published."""
+    found = []
+    for kind, meta in kinds.load_kinds(TEMPLATE_DIR / "kinds").items():
+        for python in ZEROGPU_PYTHON:
+            for torch in TORCH_VERSIONS:
+                for attention in meta["attention"]:
+                    if attention != "flash-attn" or not flash_attn.flash_attn_error(python, torch):
+                        found.append((kind, python, torch, attention))
+    return found
+
+
+def uv(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", **(env or {})}
+    return subprocess.run([find_uv_bin(), *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False)
+
+
+def replay_space_builder(project: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """uv's resolver on the builder's pip line, for Linux x86_64 and the Space's Python."""
+    card = space_card(project).data
+    line = [f"gradio[oauth,mcp]=={card.sdk_version}", "uvicorn>=0.14.0", "websockets>=10.4", "spaces"]
+    (project / "builder.in").write_text("\n".join(["-r requirements.txt", *line]) + "\n")
+    python = ZEROGPU_PYTHON[card.python_version]
+    platform = ["--python-platform", "x86_64-unknown-linux-gnu", "--python-version", python]
+    return uv("pip", "compile", "--quiet", "--no-header", *platform, "builder.in", cwd=project, env=env)
+
+
+def requirement_lines(project: Path) -> dict[str, Requirement]:
+    lines = (project / "requirements.txt").read_text().splitlines()
+    parsed = [Requirement(line) for line in lines if line[:1].isalpha()]
+    return {canonicalize_name(requirement.name): requirement for requirement in parsed}
+
+
+@pytest.fixture(scope="module")
+def wheel_server(tmp_path_factory):
+    with serve_stand_in_wheels(tmp_path_factory.mktemp("wheels")) as served:
+        yield served
+
+
+@pytest.mark.parametrize(("app_kind", "python_version", "torch_version", "attention"), combinations())
+def test_every_combination_exports_requirements_the_builder_accepts(
+    copie, monkeypatch, wheel_server, app_kind, python_version, torch_version, attention
+):
+    answers = {"app_kind": app_kind, "python_version": python_version, "torch_version": torch_version}
+    answers["attention"] = attention
+    if attention == "flash-attn":  # GitHub is out of reach: the same file name, served from loopback
+        base_url, env = wheel_server
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        published = flash_attn.flash_attn_wheel_url(python_version, torch_version)
+        answers["flash_attn_wheel"] = f"{base_url}/{published.rsplit('/', 1)[-1]}"
+    project = render(copie, **answers).project_dir
+
+    pinned = requirement_lines(project)
+    assert (project / "requirements.txt").read_text().startswith("# Generated from pyproject.toml and uv.lock by")
+    assert not ONLY_FOR_THE_BUILDER & set(pinned), "requirements.txt must leave out what the builder installs"
+    assert str(pinned["torch"].specifier) == f"=={torch_version}"
+    for name in kinds.load_kinds(TEMPLATE_DIR / "kinds")[app_kind]["dependencies"]:
+        requirement = Requirement(name)
+        assert pinned[canonicalize_name(requirement.name)].specifier == requirement.specifier
+    if attention == "flash-attn":
+        assert pinned["flash-attn"].url == answers["flash_attn_wheel"]
+        assert str(pinned["flash-attn"].marker) == 'sys_platform == "linux" and platform_machine == "x86_64"'
+    if attention == "kernels":
+        assert "kernels" in pinned
+
+    replay = replay_space_builder(project)
+    assert replay.returncode == 0, f"the Space builder's install would fail:\n{replay.stderr}"
+
+
+def test_the_rule_sheets_export_recipe_fails_the_builder(copie):
+    """Regression guard: `gradio==X` in pyproject and `--no-emit-package spaces` alone pins pydantic past gradio[mcp]."""
+    project = render(copie).project_dir
+    project_file = project / "pyproject.toml"
+    sdk_version = space_card(project).data.sdk_version
+    project_file.write_text(
+        project_file.read_text().replace(f'"gradio[oauth,mcp]=={sdk_version}"', f'"gradio=={sdk_version}"')
+    )
+    assert uv("lock", "--quiet", cwd=project).returncode == 0
+    recipe = uv(
+        "export", "--no-hashes", "--no-dev", "--no-emit-package", "spaces", "-o", "requirements.txt", cwd=project
+    )
+    assert recipe.returncode == 0, recipe.stderr
+
+    replay = replay_space_builder(project)
+    assert replay.returncode != 0
+    assert "pydantic" in replay.stderr
+
+
+def test_flash_attn_without_a_published_wheel_is_refused_with_the_torch_versions_that_work(copie):
+    result = copie.copy(extra_answers={"attention": "flash-attn", "torch_version": "2.11.0"})
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert "attention" in message and "2.8.0" in message and "2.9.1" in message
+
+
+def test_a_pasted_wheel_for_another_torch_is_refused(copie):
+    url = "https://example.org/flash_attn-2.8.3+cu12torch2.9cxx11abiTRUE-cp312-cp312-linux_x86_64.whl"
+    result = copie.copy(extra_answers={"attention": "flash-attn", "torch_version": "2.8.0", "flash_attn_wheel": url})
+    assert result.exit_code != 0
+    assert "flash_attn_wheel" in str(result.exception) and "torch" in str(result.exception)
+
+
+def test_export_is_idempotent_and_the_check_catches_drift(copie):
+    project = render(copie).project_dir
+    script = [sys.executable, "scripts/export_requirements.py"]
+    first = (project / "requirements.txt").read_text()
+    assert subprocess.run(script, cwd=project, check=False).returncode == 0
+    assert (project / "requirements.txt").read_text() == first
+
+    project_file = project / "pyproject.toml"
+    project_file.write_text(
+        project_file.read_text().replace('    "accelerate', '    "einops==0.8.1",\n    "accelerate')
+    )
+    drift = subprocess.run([*script, "--check"], cwd=project, capture_output=True, text=True, check=False)
+    assert drift.returncode == 1 and "uv.lock is out of date" in drift.stderr
+    assert "python scripts/export_requirements.py" in drift.stderr
+
+    assert subprocess.run(script, cwd=project, capture_output=True, check=False).returncode == 0
+    assert "einops==0.8.1" in (project / "requirements.txt").read_text()
+    assert subprocess.run([*script, "--check"], cwd=project, check=False).returncode == 0
+
+    (project / "requirements.txt").write_text((project / "requirements.txt").read_text() + "numpy==1.0\n")
+    drift = subprocess.run([*script, "--check"], cwd=project, capture_output=True, text=True, check=False)
+    assert drift.returncode == 1 and "requirements.txt differs" in drift.stderr
+
+
+def test_copy_succeeds_and_says_what_to_run_when_the_index_is_unreachable(tmp_path):
+    env = {**os.environ, "UV_DEFAULT_INDEX": "http://127.0.0.1:9/simple", "UV_NO_CACHE": "1", "UV_OFFLINE": "0"}
+    destination = tmp_path / "space"
+    copy = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref=HEAD", str(TEMPLATE_DIR),
+         str(destination)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert copy.returncode == 0, copy.stderr
+    assert "requirements.txt was not written" in copy.stderr
+    assert "Run `python scripts/export_requirements.py`" in copy.stderr
+    assert (destination / "app.py").is_file()
+    assert not (destination / "requirements.txt").exists() and not (destination / "uv.lock").exists()
+
+
+def test_export_says_what_to_run_when_uv_is_missing(copie_no_tasks, tmp_path):
+    project = render(copie_no_tasks).project_dir
+    python_without_uv = tmp_path / "venv"
+    subprocess.run([find_uv_bin(), "venv", "--quiet", "--python", sys.executable, str(python_without_uv)], check=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    script = [str(python_without_uv / "bin" / "python"), "scripts/export_requirements.py"]
+    lenient = subprocess.run(
+        [*script, "--if-possible"], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    assert lenient.returncode == 0
+    assert "uv is not installed" in lenient.stderr and "python scripts/export_requirements.py" in lenient.stderr
+    assert not (project / "requirements.txt").exists()
+    strict = subprocess.run(script, cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert strict.returncode == 1
+
+
+def test_pyproject_is_the_single_source_of_requirements(copie_no_tasks):
+    """The template renders no requirements.txt of its own: only the export writes it."""
+    project = render(copie_no_tasks).project_dir
+    assert not (project / "requirements.txt").exists()
+    assert "spaces>=0.51.3" in pyproject(project)["project"]["dependencies"]
