@@ -13,6 +13,7 @@ from jinja2.ext import Extension
 
 KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
 KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py")
+KIND_KEYS = ("label", "model_id", "short_description", "emoji", "python_versions", "dependencies", "attention")
 
 
 def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
@@ -22,7 +23,11 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
         missing = [name for name in KIND_FILES if not (kind_file.parent / name).is_file()]
         if missing:
             raise FileNotFoundError(f"The app kind {kind_file.parent.name!r} lacks {', '.join(missing)}.")
-        kinds[kind_file.parent.name] = yaml.safe_load(kind_file.read_text(encoding="utf-8"))
+        kind = yaml.safe_load(kind_file.read_text(encoding="utf-8"))
+        missing = [key for key in KIND_KEYS if key not in kind]
+        if missing or "sdpa" not in kind["attention"]:
+            raise ValueError(f"{kind_file} lacks {', '.join(missing) or 'the sdpa attention backend'}.")
+        kinds[kind_file.parent.name] = kind
     return kinds
 
 

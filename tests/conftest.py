@@ -1,9 +1,12 @@
 """Shared helpers for the template's tests: render with pytest-copie and read back what was rendered."""
 
+import functools
 import tomllib
 from pathlib import Path
 
+import copier
 import pytest
+import pytest_copie.plugin
 import yaml
 from huggingface_hub import SpaceCard
 
@@ -35,3 +38,11 @@ def pyproject(project_dir: Path) -> dict:
 @pytest.fixture(scope="session")
 def template_dir() -> Path:
     return TEMPLATE_DIR
+
+
+@pytest.fixture
+def copie_no_tasks(copie, monkeypatch):
+    """pytest-copie's `copie`, rendering without the Copier tasks (uv lock and export): for tests of what the
+    template itself renders, which then need no uv run per render. Tests of the export use plain `copie`."""
+    monkeypatch.setattr(pytest_copie.plugin, "run_copy", functools.partial(copier.run_copy, skip_tasks=True))
+    return copie

@@ -98,6 +98,10 @@ def test_a_kind_folder_missing_a_file_is_reported(tmp_path):
     (tmp_path / "audio" / "kind.yml").write_text("label: Audio\n")
     with pytest.raises(FileNotFoundError, match="app.py.jinja"):
         kinds.load_kinds(tmp_path)
+    for name in kinds.KIND_FILES[1:]:
+        (tmp_path / "audio" / name).write_text("")
+    with pytest.raises(ValueError, match="model_id"):
+        kinds.load_kinds(tmp_path)
 
 
 def test_plain_kind_files_are_copied_without_rendering():

@@ -28,8 +28,8 @@ def app_literal(project_dir, name: str):
 @FUZZ
 @given(title=free_text)
 @example(title='Quote " and {{ jinja }} and: yaml')
-def test_title_comes_back_exactly_or_is_refused(copie, title):
-    result = copie.copy(extra_answers={"space_title": title, "space_name": "fuzzed"})
+def test_title_comes_back_exactly_or_is_refused(copie_no_tasks, title):
+    result = copie_no_tasks.copy(extra_answers={"space_title": title, "space_name": "fuzzed"})
     if hub_rules.title_error(title):
         assert result.exit_code != 0 and "space_title" in str(result.exception)
         return
@@ -41,8 +41,8 @@ def test_title_comes_back_exactly_or_is_refused(copie, title):
 
 @FUZZ
 @given(description=free_text)
-def test_short_description_comes_back_exactly_or_is_refused(copie, description):
-    result = copie.copy(extra_answers={"short_description": description})
+def test_short_description_comes_back_exactly_or_is_refused(copie_no_tasks, description):
+    result = copie_no_tasks.copy(extra_answers={"short_description": description})
     if hub_rules.short_description_error(description):
         assert result.exit_code != 0 and "short_description" in str(result.exception)
         return
@@ -54,8 +54,8 @@ def test_short_description_comes_back_exactly_or_is_refused(copie, description):
 @FUZZ
 @given(model_id=st.one_of(st.sampled_from(TRICKY), st.from_regex(r"[\w.\-/ '\"]{1,40}", fullmatch=True)))
 @example(model_id="my-org/my.model_v2")
-def test_model_id_comes_back_exactly_or_is_refused(copie, model_id):
-    result = copie.copy(extra_answers={"model_id": model_id})
+def test_model_id_comes_back_exactly_or_is_refused(copie_no_tasks, model_id):
+    result = copie_no_tasks.copy(extra_answers={"model_id": model_id})
     if hub_rules.repo_id_error(model_id):
         assert result.exit_code != 0 and "model_id" in str(result.exception)
         return
@@ -67,8 +67,8 @@ def test_model_id_comes_back_exactly_or_is_refused(copie, model_id):
 
 @FUZZ
 @given(title=free_text)
-def test_space_name_defaults_to_a_valid_slug_of_any_title(copie, title):
-    result = copie.copy(extra_answers={"space_title": title or "x"})
+def test_space_name_defaults_to_a_valid_slug_of_any_title(copie_no_tasks, title):
+    result = copie_no_tasks.copy(extra_answers={"space_title": title or "x"})
     if hub_rules.title_error(title or "x"):
         assert result.exit_code != 0
         return

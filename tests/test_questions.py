@@ -31,6 +31,7 @@ BAD_ANSWERS = [
     ("license", "apache", "not a Hub license identifier"),
     ("license", "GPL-3.0", "not a Hub license identifier"),
     ("python_version", "3.11", "Invalid choice"),
+    ("python_version", "3.10", "need Python 3.12"),
     ("python_version", "3.13", "Invalid choice"),
     ("gradio_version", "latest", "not a version number"),
     ("gradio_version", "6.31", "exact release"),

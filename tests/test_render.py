@@ -7,16 +7,29 @@ import subprocess
 import sys
 
 import pytest
-from conftest import frontmatter, pyproject, render, space_card
+from conftest import TEMPLATE_DIR, frontmatter, pyproject, render, space_card
 
-KINDS = ["text-generation", "image-generation"]
-MATRIX = list(itertools.product(KINDS, ["large", "xlarge"], ["3.12", "3.10"], [True, False]))
+from extensions.kinds import load_kinds
+
+KINDS = load_kinds(TEMPLATE_DIR / "kinds")
+# Every kind x the Pythons its pinned libraries support x GPU size x examples (other Pythons: test_questions.py).
+MATRIX = [
+    (kind, gpu_size, python_version, include_examples)
+    for kind, meta in KINDS.items()
+    for gpu_size, python_version, include_examples in itertools.product(
+        ["large", "xlarge"], meta["python_versions"], [True, False]
+    )
+]
 
 
 @pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples"), MATRIX)
-def test_every_combination_renders_a_clean_space(copie, app_kind, gpu_size, python_version, include_examples):
+def test_every_combination_renders_a_clean_space(copie_no_tasks, app_kind, gpu_size, python_version, include_examples):
     result = render(
-        copie, app_kind=app_kind, gpu_size=gpu_size, python_version=python_version, include_examples=include_examples
+        copie_no_tasks,
+        app_kind=app_kind,
+        gpu_size=gpu_size,
+        python_version=python_version,
+        include_examples=include_examples,
     )
     project = result.project_dir
     answers = result.answers
@@ -61,9 +74,9 @@ def test_every_combination_renders_a_clean_space(copie, app_kind, gpu_size, pyth
         assert run.returncode == 0, f"ruff {command[0]}:\n{run.stdout}{run.stderr}"
 
 
-def test_defaults_give_the_documented_space(copie):
+def test_defaults_give_the_documented_space(copie_no_tasks):
     """The defaults users get: the real model ids and the ZeroGPU-supported pins from the facts sheet."""
-    answers = render(copie).answers
+    answers = render(copie_no_tasks).answers
     assert answers["app_kind"] == "text-generation"
     assert answers["model_id"] == "HuggingFaceTB/SmolLM2-1.7B-Instruct"
     assert (answers["python_version"], answers["torch_version"], answers["gradio_version"]) == (
@@ -75,22 +88,22 @@ def test_defaults_give_the_documented_space(copie):
     assert answers["space_name"] == "my-zerogpu-space"
 
 
-def test_image_kind_defaults_to_its_own_model(copie):
-    answers = render(copie, app_kind="image-generation").answers
+def test_image_kind_defaults_to_its_own_model(copie_no_tasks):
+    answers = render(copie_no_tasks, app_kind="image-generation").answers
     assert answers["model_id"] == "segmind/SSD-1B"
     assert answers["short_description"] == "Text-to-image generation on ZeroGPU"
 
 
-def test_answers_file_records_every_answer_for_updates(copie):
-    result = render(copie, space_title="Answers kept")
+def test_answers_file_records_every_answer_for_updates(copie_no_tasks):
+    result = render(copie_no_tasks, space_title="Answers kept")
     recorded = (result.project_dir / ".copier-answers.yml").read_text(encoding="utf-8")
     assert "_src_path:" in recorded and "_commit:" in recorded
     assert "space_title: Answers kept" in recorded
 
 
-def test_no_secrets_are_rendered(copie):
+def test_no_secrets_are_rendered(copie_no_tasks):
     """Secrets live in the Space's settings: no token-shaped string and no .env file in a rendered Space."""
-    project = render(copie).project_dir
+    project = render(copie_no_tasks).project_dir
     assert not (project / ".env").exists()
     for path in project.rglob("*"):
         if path.is_file():
