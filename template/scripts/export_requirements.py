@@ -9,6 +9,7 @@ bring; every other package keeps the exact pin it has in uv.lock, torch's includ
 """
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,9 @@ def find_uv() -> str:
 
 
 def uv(*args: str) -> str:
-    run = subprocess.run([find_uv(), *args], cwd=SPACE_DIR, capture_output=True, text=True, check=False)
+    # pyenv's shims export PYENV_VERSION, which would override the Space's .python-version when uv looks for a Python.
+    env = {key: value for key, value in os.environ.items() if key != "PYENV_VERSION"}
+    run = subprocess.run([find_uv(), *args], cwd=SPACE_DIR, env=env, capture_output=True, text=True, check=False)
     if run.returncode != 0:
         raise ExportError(f"`uv {' '.join(args)}` failed:\n{run.stderr.strip()}")
     return run.stdout
