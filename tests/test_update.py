@@ -1,7 +1,8 @@
 """`copier update` keeps an author's work, takes the template's changes, runs migrations once and flags conflicts.
 
-Every test runs copier's command line with the flags docs/update.md gives users, against a scratch repository of
-the template tagged v0.1.0 (this working tree) and v0.2.0 (a made-up next release: tests/template_versions.py).
+Updates and adoption run copier's command line with the flags docs/update.md gives users, against a scratch repository
+of the template tagged v0.1.0 (this working tree) and v0.2.0 (a made-up next release: tests/template_versions.py);
+the fresh copies they are compared with come from copier's Python API, with the same options.
 """
 
 import os
