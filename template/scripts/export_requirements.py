@@ -58,6 +58,11 @@ def exported_requirements() -> str:
 
 
 def export() -> None:
+    if REQUIREMENTS.exists() and not REQUIREMENTS.read_text(encoding="utf-8").startswith(HEADER):
+        raise ExportError(
+            "requirements.txt was written by hand, so it is left as it is: move the packages it lists into "
+            "pyproject.toml's dependencies (without gradio and spaces), then delete it"
+        )
     uv("lock")
     REQUIREMENTS.write_text(exported_requirements(), encoding="utf-8")
 
