@@ -38,7 +38,9 @@ def combinations() -> list[tuple[str, str, str, str]]:
 
 
 def uv(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", **(env or {})}
+    # Without PYENV_VERSION, which pyenv's shims export and which would override the Space's .python-version.
+    inherited = {key: value for key, value in os.environ.items() if key != "PYENV_VERSION"}
+    environment = {**inherited, "UV_PYTHON_DOWNLOADS": "never", **(env or {})}
     return subprocess.run([find_uv_bin(), *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False)
 
 
