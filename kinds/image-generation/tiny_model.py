@@ -134,13 +134,3 @@ def save_tiny_model(directory: pathlib.Path) -> None:
         add_watermarker=False,
     )
     pipe.save_pretrained(directory)
-
-
-if __name__ == "__main__":
-    import sys
-    import time
-
-    target = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(tempfile.mkdtemp())
-    t0 = time.perf_counter()
-    save_tiny_model(target)
-    print(f"saved to {target} in {time.perf_counter() - t0:.2f}s")
