@@ -6,8 +6,33 @@ from pathlib import Path
 import pytest
 import yaml
 from huggingface_hub import SpaceCard
+from space_harness import SPACE_TORCH, install_like_the_space_builder
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS_DIR = TEMPLATE_DIR / "build" / "artifacts"  # gitignored; CI keeps what the tests write here
+_artifacts: list[Path] = []
+
+
+def keep_artifact(path: Path) -> Path:
+    """Note a file a test wrote under ARTIFACTS_DIR, so that the run's summary prints its path."""
+    _artifacts.append(path)
+    return path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a test whose body failed (`item.failed_call`), for fixtures that keep evidence on failure."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.failed_call = True
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _artifacts:
+        terminalreporter.section("test artifacts")
+        for path in _artifacts:
+            terminalreporter.write_line(str(path))
 
 
 def render(copie, **answers):
@@ -35,3 +60,18 @@ def pyproject(project_dir: Path) -> dict:
 @pytest.fixture(scope="session")
 def template_dir() -> Path:
     return TEMPLATE_DIR
+
+
+@pytest.fixture(scope="session")
+def installed_space(copie_session):
+    """`installed_space(kind)`: that kind's Space, rendered with torch SPACE_TORCH and installed like the Space
+    builder installs it, once per session; returns (project folder, the venv's python)."""
+    spaces = {}
+
+    def install(app_kind: str) -> tuple[Path, Path]:
+        if app_kind not in spaces:
+            project = render(copie_session, app_kind=app_kind, torch_version=SPACE_TORCH).project_dir
+            spaces[app_kind] = project, install_like_the_space_builder(project)
+        return spaces[app_kind]
+
+    return install
