@@ -9,7 +9,7 @@ from huggingface_hub import SpaceCard
 from space_harness import SPACE_TORCH, install_like_the_space_builder
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
-ARTIFACTS_DIR = TEMPLATE_DIR / "build" / "artifacts"  # gitignored; CI keeps what the tests write here
+ARTIFACTS_DIR = TEMPLATE_DIR / "build" / "artifacts"  # gitignored; the run's summary lists what tests write here
 _artifacts: list[Path] = []
 
 
