@@ -9,8 +9,33 @@ import pytest
 import pytest_copie.plugin
 import yaml
 from huggingface_hub import SpaceCard
+from space_harness import SPACE_TORCH, install_for_cpu
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS_DIR = TEMPLATE_DIR / "build" / "artifacts"  # gitignored; the run's summary lists what tests write here
+_artifacts: list[Path] = []
+
+
+def keep_artifact(path: Path) -> Path:
+    """Note a file a test wrote under ARTIFACTS_DIR, so that the run's summary prints its path."""
+    _artifacts.append(path)
+    return path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Mark a test whose body failed (`item.failed_call`), for fixtures that keep evidence on failure."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.failed_call = True
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _artifacts:
+        terminalreporter.section("test artifacts")
+        for path in _artifacts:
+            terminalreporter.write_line(str(path))
 
 
 def render(copie, **answers):
@@ -46,3 +71,19 @@ def copie_no_tasks(copie, monkeypatch):
     template itself renders, which then need no uv run per render. Tests of the export use plain `copie`."""
     monkeypatch.setattr(pytest_copie.plugin, "run_copy", functools.partial(copier.run_copy, skip_tasks=True))
     return copie
+
+
+@pytest.fixture(scope="session")
+def installed_space(copie_session):
+    """`installed_space(kind, attention)`: that Space, rendered with torch SPACE_TORCH (the export task included) and
+    installed for CPU, once per session; returns (project folder, the venv's python)."""
+    spaces = {}
+
+    def install(app_kind: str, attention: str = "sdpa") -> tuple[Path, Path]:
+        if (app_kind, attention) not in spaces:
+            answers = {"app_kind": app_kind, "attention": attention, "torch_version": SPACE_TORCH}
+            project = render(copie_session, **answers).project_dir
+            spaces[app_kind, attention] = project, install_for_cpu(project)
+        return spaces[app_kind, attention]
+
+    return install

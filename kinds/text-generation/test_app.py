@@ -37,6 +37,16 @@ def test_bad_input_gives_an_error_and_the_app_keeps_serving(client, message, max
     assert client.predict("Still there?", 4, 0, api_name="/chat")
 
 
+@pytest.mark.parametrize("message", ["", "   ", "\n"])
+def test_the_page_refuses_an_empty_message_before_the_handler(app_module, message):
+    assert app_module.validate_message(message) == {
+        "__type__": "validate",
+        "is_valid": False,
+        "message": "Write a message first.",
+    }
+    assert app_module.validate_message("Hello")["is_valid"] is True
+
+
 def test_estimate_grows_with_the_tokens_asked_for_and_stays_clamped(app_module):
     estimates = [app_module.chat_duration("Hi", [], tokens, 0.7) for tokens in (1, 256, 1024)]
     assert all(isinstance(seconds, int) for seconds in estimates)
