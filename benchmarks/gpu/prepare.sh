@@ -37,7 +37,7 @@ done
 uvx --quiet --from pip pip download --quiet --no-deps --only-binary=:all: --dest "$PROOF/wheels" \
     --python-version 3.12 --implementation cp --abi cp312 --abi abi3 --abi none \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-    --platform any "${pins[@]}"
+    --platform any "${pins[@]}" 2> >(grep -v "^WARNING: Location" >&2)  # quiet about pip.conf's local indexes
 
 echo "prepare.sh: $(ls "$PROOF/wheels" | wc -l) wheels, $(du -sh "$PROOF" | cut -f1) in $PROOF:"
 ls "$PROOF/wheels"
