@@ -35,7 +35,7 @@ from template_versions import (
 REGENERATED = {"requirements.txt", "uv.lock"}
 # The Space's checks of its own files, which run without installing it: no torch, no app, so the dev environment
 # runs them. A Space's rule checks added later belong in this list.
-SPACE_RULE_TESTS = ["tests/test_space_config.py", "tests/test_no_conflicts.py"]
+SPACE_RULE_TESTS = ["tests/test_space_config.py", "tests/test_zerogpu_rules.py", "tests/test_no_conflicts.py"]
 
 
 def test_regenerated_files_are_declared_in_copier_yml(template_dir):

@@ -2,6 +2,7 @@
 
 import itertools
 
+import gradio as gr
 import pytest
 import torch
 from gradio_client.exceptions import AppError
@@ -27,12 +28,17 @@ def test_chat_streams_the_reply_token_by_token(client, tiny_model_dir):
     assert reply == updates[-1] == greedy_reply(tiny_model_dir, "Hello there", 12)
 
 
+# Out-of-range slider values are refused by Gradio's Slider itself; the app's checks refuse the rest (and the same
+# values in direct calls, as test_the_handler_refuses_out_of_range_values shows).
 @pytest.mark.parametrize(
-    ("message", "max_new_tokens", "temperature"),
-    [("   ", 12, 0.7), ("Hello", 0, 0.7), ("Hello", 100_000, 0.7), ("Hello", 12, -1)],
-)
-def test_bad_input_gives_an_error_and_the_app_keeps_serving(client, message, max_new_tokens, temperature):
-    with pytest.raises(AppError):
+    ("message", "max_new_tokens", "temperature", "error"),
+    [("   ", 12, 0.7, "Write a message"), ("", 12, 0.7, "Write a message"), ("Hello", 0, 0.7, "less than minimum"),
+     ("Hello", 100_000, 0.7, "greater than maximum"), ("Hello", 12, -1, "less than minimum"),
+     ("Hello", 12, 5, "greater than maximum"), ("Hello " * 20_000, 12, 0.7, "too long")],
+    ids=["blank", "empty", "no-tokens", "too-many-tokens", "negative-temperature", "hot", "huge-message"],
+)  # fmt: skip
+def test_bad_input_gives_an_error_and_the_app_keeps_serving(client, message, max_new_tokens, temperature, error):
+    with pytest.raises(AppError, match=error):  # the app's own gr.Error, not a crash
         client.predict(message, max_new_tokens, temperature, api_name="/chat")
     assert client.predict("Still there?", 4, 0, api_name="/chat")
 
@@ -47,8 +53,24 @@ def test_the_page_refuses_an_empty_message_before_the_handler(app_module, messag
     assert app_module.validate_message("Hello")["is_valid"] is True
 
 
+@pytest.mark.parametrize(
+    ("max_new_tokens", "temperature", "error"),
+    [(0, 0.7, "Max new tokens"), (5000, 0.7, "Max new tokens"), (12, 2.5, "Temperature")],
+)
+def test_the_handler_refuses_out_of_range_values(app_module, max_new_tokens, temperature, error):
+    """The handler checks its inputs itself too: code that calls it directly gets no Slider in between."""
+    with pytest.raises(gr.Error, match=error):
+        list(app_module.chat("Hello", [], max_new_tokens, temperature))
+
+
+@pytest.mark.parametrize("temperature", [2, 1, 0])
+def test_a_whole_number_temperature_samples(client, temperature):
+    """The slider's ends arrive as ints through the API: transformers wants a float, the app converts it."""
+    assert client.predict("Hello", 4, temperature, api_name="/chat")
+
+
 def test_estimate_grows_with_the_tokens_asked_for_and_stays_clamped(app_module):
     estimates = [app_module.chat_duration("Hi", [], tokens, 0.7) for tokens in (1, 256, 1024)]
     assert all(isinstance(seconds, int) for seconds in estimates)
     assert estimates == sorted(estimates) and estimates[0] < estimates[-1]
-    assert 1 <= estimates[0] and estimates[-1] <= 120
+    assert 1 <= estimates[0] and estimates[-1] <= app_module.MAX_DURATION

@@ -1,6 +1,8 @@
 """Fixtures for the Space's own tests: a tiny random model of the app's architecture, and the app serving it.
 
-Nothing here downloads: the model is built on the spot and the app loads it through its MODEL_ID override.
+Nothing here downloads: the model is built on the spot and the app loads it through its MODEL_ID override. The
+tests run on CPU, even on a machine with a GPU (`python -m zerogpu.emulate` is the GPU check): ZeroGPU's contract is
+checked by forking workers, which a process that has initialised CUDA cannot do.
 """
 
 import os
@@ -18,6 +20,7 @@ from tiny_model import save_tiny_model
 
 SPACE_DIR = Path(__file__).resolve().parent.parent
 STARTUP_TIMEOUT_S = 180
+os.environ["CUDA_VISIBLE_DEVICES"] = ""  # CPU only, for this process and the app it starts
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +87,18 @@ def app_module(app_env, monkeypatch_session):
     import app
 
     return app
+
+
+@pytest.fixture(scope="session")
+def zerogpu_space(app_env, monkeypatch_session):
+    """app.py imported with its @spaces.GPU handlers behind ZeroGPU's process boundary (zerogpu/contract.py)."""
+    from zerogpu import contract
+
+    for key in ("MODEL_ID", "HF_HUB_OFFLINE"):
+        monkeypatch_session.setenv(key, app_env[key])
+    space = contract.load(SPACE_DIR)
+    yield space
+    space.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,18 @@
-"""The Space's configuration keeps the ZeroGPU and Space-builder rules: README frontmatter, pins, app.py's shape."""
+"""The Space's configuration: README frontmatter and the pins the Space builder and ZeroGPU need.
 
-import ast
-import re
+The ZeroGPU rules over the code and files (spaces first, python_version pinned, requirements.txt without gradio and
+spaces, estimators, ...) are in zerogpu/rules.py, run by test_zerogpu_rules.py.
+"""
+
 from pathlib import Path
 
 from huggingface_hub import SpaceCard
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from zerogpu.settings import tomllib
 
 SPACE_DIR = Path(__file__).resolve().parent.parent
-BUILDER_PACKAGES = {"gradio", "spaces"}  # the Space builder installs these itself, next to requirements.txt
 SPACE_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
 
 
@@ -49,19 +47,6 @@ def test_frontmatter_is_a_zerogpu_gradio_space():
     assert {card.data.colorFrom, card.data.colorTo} <= SPACE_COLORS
 
 
-def test_python_version_is_quoted_and_matches_the_project():
-    text = (SPACE_DIR / "README.md").read_text(encoding="utf-8")
-    match = re.search(r'^python_version: "(3\.\d+)"$', text, re.MULTILINE)
-    assert match, 'README.md must pin python_version as a quoted string, e.g. python_version: "3.12"'
-    assert (SPACE_DIR / ".python-version").read_text().strip() == match[1]
-    assert pyproject()["project"]["requires-python"] == f"=={match[1]}.*"
-
-
-def test_requirements_leave_out_what_the_builder_installs():
-    names = {canonicalize_name(req.name) for req in requirements_txt()}
-    assert not names & BUILDER_PACKAGES, "requirements.txt must not list gradio or spaces: the Space builder pins them"
-
-
 def test_requirements_pin_torch_as_the_project_does():
     (torch,) = [req for req in requirements_txt() if canonicalize_name(req.name) == "torch"]
     assert exact_pin(torch) == exact_pin(declared("torch"))
@@ -69,33 +54,3 @@ def test_requirements_pin_torch_as_the_project_does():
 
 def test_spaces_is_declared():
     declared("spaces")
-
-
-def app_tree() -> ast.Module:
-    return ast.parse((SPACE_DIR / "app.py").read_text(encoding="utf-8"))
-
-
-def gpu_decorator(function: ast.FunctionDef) -> ast.Call | None:
-    for decorator in function.decorator_list:
-        if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "spaces.GPU":
-            return decorator
-    return None
-
-
-def test_spaces_is_imported_first():
-    first = app_tree().body[0]
-    assert isinstance(first, ast.Import) and first.names[0].name == "spaces", "app.py must start with `import spaces`"
-
-
-def test_every_gpu_handler_has_an_estimator_with_its_signature():
-    functions = {node.name: node for node in app_tree().body if isinstance(node, ast.FunctionDef)}
-    handlers = {name: gpu_decorator(node) for name, node in functions.items() if gpu_decorator(node)}
-    assert handlers, "app.py has no @spaces.GPU(...) handler"
-    for name, decorator in handlers.items():
-        duration = {keyword.arg: keyword.value for keyword in decorator.keywords}.get("duration")
-        assert isinstance(duration, ast.Name), f"{name}: give duration=<a module-level estimator function>"
-        estimator = functions.get(duration.id)
-        assert estimator, f"{name}: the estimator {duration.id} must be a function defined in app.py"
-        assert ast.dump(estimator.args) == ast.dump(functions[name].args), (
-            f"{duration.id} must take exactly the parameters of {name}: ZeroGPU calls it with the handler's arguments"
-        )

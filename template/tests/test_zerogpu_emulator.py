@@ -1,0 +1,141 @@
+"""`python -m zerogpu.emulate` and its fake device API, checked as far as a machine without a GPU allows.
+
+The real `spaces` package refuses ZeroGPU mode with a CPU build of torch, so the end-to-end check here hides torch
+from a small planted app (spaces then skips its CUDA emulation): the real package's scheduling, forked workers,
+pickling and error messages still run against the fake. With a GPU, the emulator runs the Space itself.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from zerogpu import emulate
+from zerogpu.fake_device_api import FakeDeviceAPI
+
+SPACE_DIR = Path(__file__).resolve().parent.parent
+TORCH_FREE_APP = """
+import spaces
+
+import threading
+
+import gradio as gr
+
+
+def estimate(prompt: str, steps: int) -> int:
+    return 5 + int(steps)
+
+
+@spaces.GPU(duration=estimate)
+def echo(prompt: str, steps: int) -> str:
+    return f"{prompt} x{int(steps)}"
+
+
+@spaces.GPU(duration=7)
+def count(prompt: str, steps: int):
+    for number in range(int(steps)):
+        yield f"{prompt} {number}"
+
+
+@spaces.GPU(duration=3)
+def lock(prompt: str) -> str:
+    return threading.Lock()
+
+
+with gr.Blocks() as demo:
+    prompt = gr.Textbox()
+    steps = gr.Slider(1, 10, value=3, step=1)
+    output = gr.Textbox()
+    gr.Button().click(echo, [prompt, steps], output, api_name="echo")
+    gr.Button().click(count, [prompt, steps], output, api_name="count")
+    gr.Button().click(lock, [prompt], output, api_name="lock")
+
+if __name__ == "__main__":
+    demo.launch()
+"""
+
+
+def test_without_a_gpu_it_says_so_and_starts_nothing(monkeypatch, capsys):
+    def must_not_start(*args, **kwargs):
+        raise AssertionError("the emulator started something without a GPU")
+
+    monkeypatch.setattr(emulate, "gpu_uuid", lambda: None)
+    monkeypatch.setattr(emulate, "Emulation", must_not_start)
+    monkeypatch.setattr(emulate, "FakeDeviceAPI", must_not_start)
+    assert emulate.main(["--call-each"]) == 2
+    assert "no NVIDIA GPU" in capsys.readouterr().err
+
+
+def test_the_command_fails_cleanly_where_nvidia_smi_is_missing(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}  # no nvidia-smi on it, even on a machine with a GPU
+    run = subprocess.run(
+        [sys.executable, "-m", "zerogpu.emulate", "--call-each"],
+        check=False,
+        cwd=SPACE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "no NVIDIA GPU" in run.stderr and "nothing was started" in run.stderr
+    assert "starting the app" not in run.stdout
+
+
+def test_the_fake_answers_as_the_real_spaces_client_expects(monkeypatch):
+    from spaces.config import Config
+    from spaces.zero import client
+
+    visitor = gr.Request(headers={"x-ip-token": emulate.VISITOR_TOKEN}, client=None)
+    with FakeDeviceAPI("ok", gpu_uuid="GPU-test", max_request_seconds=120, quota_left_seconds=100) as api:
+        monkeypatch.setattr(Config, "zero_device_api_url", api.url)
+        granted = client.schedule(task_id=1, duration=timedelta(seconds=30), gpu_size="large")
+        assert granted.nvidiaUUID == "GPU-test"
+        expected = {
+            "illegal-duration": ("ZeroGPU illegal duration", "The requested GPU duration (30s) is larger than the"),
+            "quota-exceeded": ("ZeroGPU quota exceeded", "(30s requested vs. 100s left). Try again in 1:00:00."),
+            "no-gpu": ("ZeroGPU client error", "No GPU was available"),
+        }
+        for answer, (title, message) in expected.items():
+            api.answer = answer
+            with pytest.raises(gr.Error) as refused:
+                client.schedule(task_id=1, request=visitor, duration=timedelta(seconds=30), gpu_size="large")
+            assert refused.value.title == title and message in refused.value.message, refused.value.message
+        api.answer = "auto"
+        with pytest.raises(gr.Error, match="larger than the maximum allowed"):
+            client.schedule(task_id=1, request=visitor, duration=timedelta(seconds=61), gpu_size="xlarge")
+        assert [request["durationSeconds"] for request in api.schedules] == [30, 30, 30, 30, 61]
+        assert [request["answer"] for request in api.schedules][-1] == "illegal-duration"
+
+
+def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(tmp_path):
+    hidden = tmp_path / "hidden"
+    (hidden / "torch").mkdir(parents=True)
+    (hidden / "torch" / "__init__.py").write_text('raise ImportError("torch is hidden from this test app")\n')
+    space = tmp_path / "space"
+    space.mkdir()
+    (space / "app.py").write_text(textwrap.dedent(TORCH_FREE_APP), encoding="utf-8")
+    emulation = emulate.Emulation(space, gpu_uuid="GPU-cpu-test", extra_env={"PYTHONPATH": str(hidden)})
+    with emulation:
+        assert emulation.fake.startup_reports == 1, emulation.log_tail()
+        results = emulation.call_each(["auto", "illegal-duration", "quota-exceeded", "no-gpu"])
+        running = emulation.processes()
+    by_call = {(result.endpoint, result.answer): result for result in results}
+
+    echo = by_call["/echo", "auto"]
+    assert echo.ok and echo.outcome == repr(f"{emulate.SAMPLE_TEXT} x3"), echo
+    assert [request["durationSeconds"] for request in echo.schedules] == [8]  # the estimator's 5 + 3 reached it
+    assert by_call["/count", "auto"].outcome == repr(f"{emulate.SAMPLE_TEXT} 2")  # the generator's last yield
+    lock = by_call["/lock", "auto"]
+    assert not lock.ok and "PicklingError" in lock.outcome and "cannot pickle" in lock.app_log, lock
+    assert "larger than the maximum allowed" in by_call["/echo", "illegal-duration"].outcome
+    assert "(8s requested vs. 120s left)" in by_call["/echo", "quota-exceeded"].outcome
+    assert "No GPU was available" in by_call["/echo", "no-gpu"].outcome
+
+    assert len(running) > 1, "each call forks a worker process next to the app"
+    assert emulation.stopped["stopped"] == running and emulation.stopped["left"] == [], emulation.stopped
