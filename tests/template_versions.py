@@ -35,7 +35,7 @@ GIT_ENV = {
 RENAMED_QUESTION = ("include_examples", "show_examples")  # a renamed question, with its migration
 CHANGED_PIN = ("accelerate==1.15.0", "accelerate==1.14.0")  # a changed pin, in every kind
 NEW_FILE = (".gitattributes", "*.png filter=lfs diff=lfs merge=lfs -text\n")  # a new file
-CHANGED_APP_LINE = ("demo.queue(max_size=20)", "demo.queue(max_size=32)")  # a template line of app.py
+CHANGED_APP_LINE = ("CONCURRENT_REQUESTS = 16\n", "CONCURRENT_REQUESTS = 24\n")  # a template line of app.py
 NEW_FRONTMATTER_KEY = ('"suggested_hardware": "zero-a10g",', '"suggested_hardware": "zero-a10g",\n    "pinned": False,')
 MIGRATION = """\
 _migrations:
