@@ -2,6 +2,7 @@
 
 import ast
 import itertools
+import json
 import re
 import subprocess
 import sys
@@ -57,8 +58,14 @@ def test_every_combination_renders_a_clean_space(copie_no_tasks, app_kind, gpu_s
     decorators = [
         ast.unparse(d) for node in tree.body if isinstance(node, ast.FunctionDef) for d in node.decorator_list
     ]
-    assert decorators and all(f"size='{gpu_size}'" in d for d in decorators), decorators
+    handlers = [d for d in decorators if d.startswith("spaces.GPU(")]
+    assert handlers and all(f"size='{gpu_size}'" in d for d in handlers), decorators
     assert ("cache_mode='lazy'" in ast.unparse(tree)) == include_examples
+    # Durations: the estimators read the kind's shipped coefficients for the chosen size; every call is logged.
+    durations = json.loads((project / "durations.json").read_text(encoding="utf-8"))
+    assert durations["target"]["size"] == gpu_size
+    assert len([d for d in decorators if d.startswith("durations.logged(")]) == len(handlers)
+    assert (project / "durations.py").is_file() and (project / "zerogpu" / "calibrate.py").is_file()
 
     dependencies = pyproject(project)["project"]["dependencies"]
     assert f"gradio[oauth,mcp]=={answers['gradio_version']}" in dependencies
@@ -92,6 +99,13 @@ def test_image_kind_defaults_to_its_own_model(copie_no_tasks):
     answers = render(copie_no_tasks, app_kind="image-generation").answers
     assert answers["model_id"] == "segmind/SSD-1B"
     assert answers["short_description"] == "Text-to-image generation on ZeroGPU"
+
+
+def test_the_data_file_is_the_kinds_shipped_coefficients_for_the_chosen_size(copie_no_tasks):
+    for app_kind, gpu_size in [("text-generation", "xlarge"), ("image-generation", "large")]:
+        project = render(copie_no_tasks, app_kind=app_kind, gpu_size=gpu_size).project_dir
+        shipped = json.loads((TEMPLATE_DIR / "kinds" / app_kind / "durations.json").read_text(encoding="utf-8"))
+        assert json.loads((project / "durations.json").read_text(encoding="utf-8")) == shipped[gpu_size]
 
 
 def test_answers_file_records_every_answer_for_updates(copie_no_tasks):

@@ -1,5 +1,7 @@
 """The image app, served by `python app.py` on a tiny random pipeline and called as a user's client would."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -56,3 +58,18 @@ def test_estimate_grows_with_steps_and_pixels_and_stays_clamped(app_module):
     large = app_module.generate_duration("cat", "", 50, 7.0, 1024, 1024, 0)
     assert isinstance(small, int) and isinstance(large, int)
     assert 1 <= small < large <= 120
+
+
+def logged_calls(app_log) -> list[tuple[int, float]]:
+    """(declared, actual) seconds of each `generate` call in the served app's log."""
+    found = re.findall(r"^duration generate: declared (\d+) s, took ([\d.]+) s", app_log.read_text(), re.MULTILINE)
+    return [(int(declared), float(actual)) for declared, actual in found]
+
+
+def test_each_call_logs_its_declared_and_actual_seconds(client, app_log, app_module):
+    before = logged_calls(app_log)
+    client.predict(*REQUEST.values(), 320, 256, 5, api_name="/generate")
+    after = logged_calls(app_log)
+    assert len(after) == len(before) + 1, app_log.read_text()
+    declared, actual = after[-1]
+    assert declared == app_module.generate_duration(*REQUEST.values(), 320, 256, 5) and actual > 0

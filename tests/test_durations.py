@@ -1,0 +1,61 @@
+"""The duration coefficients each kind ships: one table per GPU size, in calibrate's own format and arithmetic, with
+an entry for every handler the kind's app.py estimates, and estimates that the ceiling never cuts short."""
+
+import json
+import re
+
+import pytest
+from conftest import TEMPLATE_DIR
+
+from benchmarks.gpu.shipped_durations import SIZES, load_calibrate
+from extensions.kinds import kind_durations, load_kinds
+
+KINDS = load_kinds(TEMPLATE_DIR / "kinds")
+CALIBRATE = load_calibrate()
+# The largest input each kind's UI allows, in the units its estimator passes (see each app.py.jinja).
+LARGEST_UNITS = {"chat": 1024, "generate": 50 * 1024 * 1024 / 1_000_000}
+
+
+def shipped(kind: str) -> dict:
+    return json.loads((TEMPLATE_DIR / "kinds" / kind / "durations.json").read_text(encoding="utf-8"))
+
+
+def estimated_handlers(kind: str) -> set[str]:
+    app = (TEMPLATE_DIR / "kinds" / kind / "app.py.jinja").read_text(encoding="utf-8")
+    return set(re.findall(r'durations\.estimate\("(\w+)"', app))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_kind_ships_a_table_per_size_for_every_handler(kind):
+    tables = shipped(kind)
+    assert set(tables) == set(SIZES)
+    for size, table in tables.items():
+        assert table["target"]["size"] == size
+        assert set(table["handlers"]) == estimated_handlers(kind) != set()
+        assert table["measured"]["gpu"] and ("basis" in table["measured"] or "command" in table["measured"]), (
+            "say where the coefficients come from"
+        )
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_shipped_tables_are_what_calibrate_computes_from_their_fits(kind):
+    """Nobody edits a declared coefficient by hand: the shipped numbers follow from the fit and the stated factors."""
+    for size, table in shipped(kind).items():
+        fits = {name: {"unit": e["unit"], **e["fit"], "points": e["points"]} for name, e in table["handlers"].items()}
+        assert CALIBRATE.build_table(fits, table["measured"], size) == table
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_largest_request_the_ui_allows_fits_under_the_ceiling(kind):
+    for table in shipped(kind).values():
+        for name, entry in table["handlers"].items():
+            unclamped = entry["overhead_s"] + entry["per_unit_s"] * LARGEST_UNITS[name]
+            assert unclamped < entry["ceiling_s"], f"{name}: the ceiling would cut the largest request short"
+            assert CALIBRATE.estimate(entry, 0) >= entry["floor_s"] >= 1
+
+
+def test_kind_durations_renders_one_size_and_refuses_others():
+    text = kind_durations("image-generation", "xlarge", TEMPLATE_DIR / "kinds")
+    assert text == CALIBRATE.dumps(shipped("image-generation")["xlarge"])
+    with pytest.raises(ValueError, match="medium"):
+        kind_durations("image-generation", "medium", TEMPLATE_DIR / "kinds")
