@@ -87,9 +87,24 @@ def test_spaces_is_imported_first():
     assert isinstance(first, ast.Import) and first.names[0].name == "spaces", "app.py must start with `import spaces`"
 
 
+def startup_calls(tree: ast.Module) -> set[str]:
+    """Names of the functions app.py calls at module scope, outside any function: what runs at start-up."""
+    names = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                names.add(node.func.id)
+    return names
+
+
 def test_every_gpu_handler_has_an_estimator_with_its_signature():
-    functions = {node.name: node for node in app_tree().body if isinstance(node, ast.FunctionDef)}
-    handlers = {name: gpu_decorator(node) for name, node in functions.items() if gpu_decorator(node)}
+    tree = app_tree()
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    gpu_functions = {name: gpu_decorator(node) for name, node in functions.items() if gpu_decorator(node)}
+    startup = startup_calls(tree)
+    handlers = {name: decorator for name, decorator in gpu_functions.items() if name not in startup}
     assert handlers, "app.py has no @spaces.GPU(...) handler"
     for name, decorator in handlers.items():
         duration = {keyword.arg: keyword.value for keyword in decorator.keywords}.get("duration")
@@ -99,3 +114,16 @@ def test_every_gpu_handler_has_an_estimator_with_its_signature():
         assert ast.dump(estimator.args) == ast.dump(functions[name].args), (
             f"{duration.id} must take exactly the parameters of {name}: ZeroGPU calls it with the handler's arguments"
         )
+
+
+def test_startup_gpu_calls_declare_at_most_1500_seconds():
+    """A GPU function app.py calls at start-up (AoTI compilation) is no handler: it declares a fixed duration, and
+    ZeroGPU allows a start-up call at most 1500 s."""
+    tree = app_tree()
+    startup = startup_calls(tree)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in startup and (decorator := gpu_decorator(node)):
+            duration = {keyword.arg: keyword.value for keyword in decorator.keywords}.get("duration")
+            assert isinstance(duration, ast.Constant) and 0 < duration.value <= 1500, (
+                f"{node.name} runs at start-up: give it @spaces.GPU(duration=<at most 1500>)"
+            )
