@@ -49,6 +49,7 @@ PROVISIONAL: dict[str, tuple[dict, dict]] = {
                 "unit": "new token",
                 "overhead_s": 0.5,
                 "per_unit_s": 0.035,
+                "overhead_gpu_share": 0.3,
                 "gpu_share": 0.06,
                 "points": [],
             }
@@ -64,8 +65,8 @@ PROVISIONAL: dict[str, tuple[dict, dict]] = {
                 "GPT, Fast'), i.e. 1.23 ms per layer; SmolLM2-1.7B has 24 layers (29 ms), plus 20% for transformers' "
                 "generate loop (logits processors, KV cache, streamer): 35 ms. GPU share: the 3.42 GB of weights read "
                 "per token take about 2 ms at the A100's 1.7 TB/s achieved, 6% of 35 ms. Overhead 0.5 s: chat "
-                "template, a 200-token prefill, the generation thread and streamer. Weights: 1.71 B parameters in "
-                "bf16."
+                "template, a 200-token prefill, the generation thread and streamer, taken as 30% GPU time. Weights: "
+                "1.71 B parameters in bf16."
             ),
         },
     ),
@@ -75,6 +76,7 @@ PROVISIONAL: dict[str, tuple[dict, dict]] = {
                 "unit": "step x megapixel",
                 "overhead_s": 0.7,
                 "per_unit_s": 0.0547,
+                "overhead_gpu_share": 0.5,
                 "gpu_share": 0.95,
                 "points": [],
             }
@@ -90,8 +92,8 @@ PROVISIONAL: dict[str, tuple[dict, dict]] = {
                 "after the PyTorch blog 'Accelerating Generative AI Part III: Diffusion, Fast'); SSD-1B is 'up to "
                 "60% faster' than SDXL (Segmind's model card): 2.07 s, of which about 0.35 s is outside the "
                 "denoising loop (text encoders, VAE decode), so 1.72 s / (30 steps x 1.0486 megapixels) = 0.0547 s "
-                "per step x megapixel. Overhead 0.7 s: text encoders, VAE decode and PNG encoding of a 1-megapixel "
-                "image. GPU share 0.95: the UNet dominates. Weights: UNet 1.3 B, text encoders 0.82 B and VAE "
+                "per step x megapixel. Overhead 0.7 s: text encoders and VAE decode on the GPU, PNG encoding of a "
+                "1-megapixel image on the CPU: taken as 50% GPU time. GPU share per unit 0.95: the UNet dominates. Weights: UNet 1.3 B, text encoders 0.82 B and VAE "
                 "0.08 B parameters in bf16."
             ),
         },

@@ -208,6 +208,9 @@ def test_margin_slice_and_grant_factors_apply_to_the_gpu_share_only():
     assert per_unit == pytest.approx(0.1 * 2 * 1.25 / 1.5, rel=1e-3)
     cpu_bound = {**FIT, "gpu_share": 0.0}
     assert calibrate.declared_coefficients(cpu_bound, 3.0, 1.25, 1.0) == (1.25, 0.125)
+    # The overhead has a share of its own when one was measured: here all GPU, so 3x, while the unit cost is not.
+    split = {**cpu_bound, "overhead_gpu_share": 1.0}
+    assert calibrate.declared_coefficients(split, 3.0, 1.25, 1.0) == (3.75, 0.125)
 
 
 def test_the_table_adds_the_cold_start_and_states_its_factors():

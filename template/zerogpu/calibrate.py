@@ -9,9 +9,10 @@ What it does, per handler (app.py's `chat` or `generate`):
    the worst case where the model could stop early (`min_new_tokens = max_new_tokens` for text), after one
    untimed warm-up call.
 2. Fits `seconds = overhead + per_unit * units` by least squares on relative error (units: new tokens; steps x
-   megapixels), and measures the share of the time the GPU itself is busy (torch.profiler).
-3. Converts to the target ZeroGPU slice and writes the declared coefficients:
-   `declared = fitted * (1 + gpu_share * (slice_factor - 1)) * margin / grant_factor`, then clamps estimates to
+   megapixels), and measures the share of the time the GPU itself is busy (torch.profiler), on a small input for
+   the overhead (`overhead_gpu_share`) and on a large one for the cost per unit (`gpu_share`).
+3. Converts to the target ZeroGPU slice and writes the declared coefficients, each with its own share:
+   `declared = fitted * (1 + share * (slice_factor - 1)) * margin / grant_factor`, then clamps estimates to
    `floor_s`..`ceiling_s`.
    - slice_factor: how much slower the target slice runs GPU-bound work than this GPU: the larger of the two
      ratios of memory bandwidth and of dense BF16 tensor throughput (NVIDIA datasheet figures, in GPUS and
@@ -50,6 +51,7 @@ DURATIONS_FILE = SPACE_DIR / "durations.json"
 DEFAULT_MARGIN = 1.25
 DEFAULT_CEILING_S = 120
 DEFAULT_LOAD_GBS = 2.0
+FIT_KEYS = ("overhead_s", "per_unit_s", "overhead_gpu_share", "gpu_share")
 ABOUT = (
     "ZeroGPU duration estimates for this Space's GPU handlers, read by durations.py: seconds = overhead_s + "
     "per_unit_s * units, rounded up to whole seconds and clamped to [floor_s, ceiling_s]. Written by "
@@ -147,9 +149,12 @@ def declared_coefficients(
     fit: dict[str, float], factor: float, margin: float, grant_factor: float
 ) -> tuple[float, float]:
     """The overhead and per-unit seconds to declare, from the fitted ones (see the module docstring)."""
-    effective = 1 + fit["gpu_share"] * (factor - 1)
-    scale = effective * margin / grant_factor
-    return _round(fit["overhead_s"] * scale), _round(fit["per_unit_s"] * scale)
+
+    def scale(share: float) -> float:
+        return (1 + share * (factor - 1)) * margin / grant_factor
+
+    overhead_share = fit.get("overhead_gpu_share", fit["gpu_share"])
+    return _round(fit["overhead_s"] * scale(overhead_share)), _round(fit["per_unit_s"] * scale(fit["gpu_share"]))
 
 
 def _round(value: float) -> float:
@@ -201,7 +206,7 @@ def build_table(
             "per_unit_s": per_unit,
             "floor_s": floor,
             "ceiling_s": ceiling_s,
-            "fit": {key: fit[key] for key in ("overhead_s", "per_unit_s", "gpu_share")},
+            "fit": {key: fit[key] for key in FIT_KEYS if key in fit},
             "points": fit.get("points", []),
         }
     return {
@@ -296,8 +301,14 @@ def _chat_sizes(app) -> list[int]:
 def _image_sizes(app) -> list[tuple[int, int, int]]:
     low, high, steps = int(app.MIN_SIDE), int(app.MAX_SIDE), int(app.MAX_STEPS)
     middle = (low + high) // 2 // 64 * 64
-    return [(1, low, low), (1, high, high), (steps // 5, middle, middle), (steps // 2, high, high),
+    few, half = max(1, steps // 5), max(1, steps // 2)
+    return [(1, low, low), (1, high, high), (few, middle, middle), (half, high, high),
             (steps, low, low), (steps, middle, high), (steps, high, high)]  # fmt: skip
+
+
+def _count(tokens: int, prompt_tokens: int | None = None) -> str:
+    text = f"{tokens} new token{'s' * (tokens != 1)}"
+    return text if prompt_tokens is None else f"{text}, {prompt_tokens}-token prompt"
 
 
 PLANS = {
@@ -308,18 +319,16 @@ PLANS = {
         share_sizes=lambda app: [1, max(1, int(app.MAX_NEW_TOKENS) // 8)],
         units=lambda size: float(size[0] if isinstance(size, tuple) else size),
         run=_run_chat,
-        label=lambda size: (
-            f"{size[0]} new tokens, {size[1]}-token prompt" if isinstance(size, tuple) else f"{size} new tokens"
-        ),
+        label=lambda size: _count(*size) if isinstance(size, tuple) else _count(size),
     ),
     "generate": Plan(
         handler="generate",
         unit="step x megapixel",
         sizes=_image_sizes,
-        share_sizes=lambda app: [(1, int(app.MIN_SIDE), int(app.MIN_SIDE)), (10, int(app.MAX_SIDE), int(app.MAX_SIDE))],
+        share_sizes=lambda app: [_image_sizes(app)[0], (min(10, int(app.MAX_STEPS)), *_image_sizes(app)[1][1:])],
         units=lambda size: size[0] * size[1] * size[2] / 1_000_000,
         run=_run_image,
-        label=lambda size: f"{size[0]} steps, {size[1]}x{size[2]}",
+        label=lambda size: f"{size[0]} step{'s' * (size[0] != 1)}, {size[1]}x{size[2]}",
     ),
 }
 
@@ -387,8 +396,9 @@ def measure(
     return results
 
 
-def gpu_share(plan: Plan, app, say: Callable[[str], None] = print) -> float:
-    """The largest share of wall time the GPU is busy, over the plan's share sizes; 1 if it cannot be measured."""
+def gpu_shares(plan: Plan, app, say: Callable[[str], None] = print) -> tuple[float, float]:
+    """The share of wall time the GPU is busy on the plan's small and large share sizes (for the overhead and for the
+    cost per unit); all of it if the profiler cannot tell."""
     shares = []
     for size in plan.share_sizes(app):
         wall = time_call(plan, app, size)
@@ -396,24 +406,26 @@ def gpu_share(plan: Plan, app, say: Callable[[str], None] = print) -> float:
             busy = gpu_busy_seconds(plan, app, size)
         except Exception as error:  # noqa: BLE001 - a profiler that cannot run here must not stop the calibration
             say(f"  {plan.handler}: the profiler failed ({type(error).__name__}: {error}); assuming all GPU time")
-            return 1.0
+            return 1.0, 1.0
         if busy is None:
             say(f"  {plan.handler}: the profiler saw no GPU activity; assuming all GPU time")
-            return 1.0
-        shares.append(min(1.0, busy / wall))
+            return 1.0, 1.0
+        shares.append(round(min(1.0, busy / wall), 3))
         say(f"  {plan.handler}: {plan.label(size)}: GPU busy {busy:.3f} s of {wall:.3f} s")
-    return round(max(shares), 3)
+    return shares[0], shares[-1]
 
 
 def calibrate_handler(plan: Plan, app, repeats: int = 1, say: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure one handler and fit it: the `fit` entry that build_table takes."""
     points = [(plan.units(size), seconds) for size, seconds in measure(plan, app, plan.sizes(app), repeats, say)]
     overhead, per_unit = fit_line(points)
+    overhead_share, share = gpu_shares(plan, app, say)
     return {
         "unit": plan.unit,
         "overhead_s": _round(overhead),
         "per_unit_s": _round(per_unit),
-        "gpu_share": gpu_share(plan, app, say),
+        "overhead_gpu_share": overhead_share,
+        "gpu_share": share,
         "points": [[round(units, 4), round(seconds, 4)] for units, seconds in points],
     }
 
@@ -522,7 +534,7 @@ def summary(table: dict[str, Any]) -> str:
         lines.append(
             f"  {name}: {entry['overhead_s']} s + {entry['per_unit_s']} s per {entry['unit']} "
             f"(measured {entry['fit']['overhead_s']} s + {entry['fit']['per_unit_s']} s, "
-            f"GPU busy {entry['fit']['gpu_share']:.0%}), clamped to {entry['floor_s']}..{entry['ceiling_s']} s"
+            f"GPU busy {entry['fit']['gpu_share']:.0%} per unit), clamped to {entry['floor_s']}..{entry['ceiling_s']} s"
         )
         for units, seconds, declared in uncovered(entry, goal["margin"]):
             lines.append(f"    warning: at {units} units the fit at this GPU's speed gives {declared} s, but it took "
