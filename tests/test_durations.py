@@ -3,6 +3,8 @@ an entry for every handler the kind's app.py estimates, and estimates that the c
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 from conftest import TEMPLATE_DIR
@@ -59,3 +61,33 @@ def test_kind_durations_renders_one_size_and_refuses_others():
     assert text == CALIBRATE.dumps(shipped("image-generation")["xlarge"])
     with pytest.raises(ValueError, match="medium"):
         kind_durations("image-generation", "medium", TEMPLATE_DIR / "kinds")
+
+
+def test_the_gpu_benchmark_refuses_to_run_without_a_gpu(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "benchmarks/gpu/calibrate_on_gpu.py", "--out", str(tmp_path)],
+        cwd=TEMPLATE_DIR, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "prepare.sh" in run.stdout or "No CUDA GPU" in run.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_gpu_benchmark_tables_show_ratios_and_the_rule_sheet():
+    from benchmarks.gpu import calibrate_on_gpu as benchmark
+
+    fit = {"unit": "step x megapixel", "overhead_s": 0.5, "per_unit_s": 0.03, "overhead_gpu_share": 0.5,
+           "gpu_share": 0.9, "points": [[1.0, 0.5], [52.4, 2.1]]}  # fmt: skip
+    measured = {"gpu": "NVIDIA H100 80GB HBM3", "weights_gb": 4.4}
+    tables = {target: CALIBRATE.build_table({"generate": fit}, measured, target) for target in ("local", "large")}
+    rows = [{"input": "50 steps, 1024x1024", "source": "fit", "units": 52.4, "actual_s": 2.1,
+             "declared_local_s": CALIBRATE.estimate(tables["local"]["handlers"]["generate"], 52.4),
+             "declared_large_s": CALIBRATE.estimate(tables["large"]["handlers"]["generate"], 52.4),
+             "rule_sheet_s": benchmark.rule_sheet_default("generate", (50, 1024, 1024))}]  # fmt: skip
+    result = {"kind": "image-generation", "handler": "generate", "params_b": 2.2, "fit": fit, "tables": tables,
+              "rows": rows}  # fmt: skip
+    table = benchmark.markdown(result)
+    assert "| input | actual s | declared s | declared/actual | rule sheet s |" in table
+    assert "| 50 steps, 1024x1024 | 2.10 | 3 | 1.43 | 175 | 83.3 |" in table
+    assert "1 of 1 ratios in [1.0, 1.5]" in table
+    assert benchmark.rule_sheet_default("chat", 1024) == 60
