@@ -1,18 +1,19 @@
 """The app kinds a Space can be, read from `kinds/<name>/kind.yml` beside this template.
 
-Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py): the question's
-choices, the defaults and the includes all come from this registry.
+Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json): the
+question's choices, the defaults and the includes all come from this registry.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 from jinja2.ext import Extension
 
 KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
-KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py")
+KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py", "durations.json")
 KIND_KEYS = ("label", "model_id", "short_description", "emoji", "python_versions", "dependencies", "attention")
 
 
@@ -38,9 +39,19 @@ def kind_file(kind: str, name: str, kinds_dir: Path = KINDS_DIR) -> str:
     return (kinds_dir / kind / name).read_text(encoding="utf-8")
 
 
+def kind_durations(kind: str, gpu_size: str, kinds_dir: Path = KINDS_DIR) -> str:
+    """The Space's durations.json: the kind's shipped coefficients for one GPU size, in the format that
+    `python -m zerogpu.calibrate` writes (kinds/<kind>/durations.json holds one table per size)."""
+    tables = json.loads((kinds_dir / kind / "durations.json").read_text(encoding="utf-8"))
+    if gpu_size not in tables:
+        raise ValueError(f"kinds/{kind}/durations.json has no coefficients for gpu_size {gpu_size!r}.")
+    return json.dumps(tables[gpu_size], indent=2, ensure_ascii=False) + "\n"
+
+
 class KindsExtension(Extension):
-    """Exposes the registry as the Jinja global `kinds`, and each kind's plain files through `kind_file`."""
+    """Exposes the registry as the Jinja global `kinds`, each kind's plain files through `kind_file`, and its
+    shipped duration coefficients through `kind_durations`."""
 
     def __init__(self, environment):
         super().__init__(environment)
-        environment.globals.update(kinds=load_kinds(), kind_file=kind_file)
+        environment.globals.update(kinds=load_kinds(), kind_file=kind_file, kind_durations=kind_durations)

@@ -75,15 +75,16 @@ def copie_no_tasks(copie, monkeypatch):
 
 @pytest.fixture(scope="session")
 def installed_space(copie_session):
-    """`installed_space(kind, attention)`: that Space, rendered with torch SPACE_TORCH (the export task included) and
+    """`installed_space(kind, **answers)`: that Space, rendered with torch SPACE_TORCH (the export task included) and
     installed for CPU, once per session; returns (project folder, the venv's python)."""
     spaces = {}
 
-    def install(app_kind: str, attention: str = "sdpa") -> tuple[Path, Path]:
-        if (app_kind, attention) not in spaces:
-            answers = {"app_kind": app_kind, "attention": attention, "torch_version": SPACE_TORCH}
+    def install(app_kind: str, **answers) -> tuple[Path, Path]:
+        key = (app_kind, *sorted(answers.items()))
+        if key not in spaces:
+            answers = {"app_kind": app_kind, "torch_version": SPACE_TORCH, **answers}
             project = render(copie_session, **answers).project_dir
-            spaces[app_kind, attention] = project, install_for_cpu(project)
-        return spaces[app_kind, attention]
+            spaces[key] = project, install_for_cpu(project)
+        return spaces[key]
 
     return install

@@ -73,3 +73,8 @@ def test_extensions_need_trust(tmp_path):
     )  # fmt: skip
     assert run.returncode == 4, run.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_aoti_refuses_anything_but_yes_or_no(copie):
+    result = copie.copy(extra_answers={"app_kind": "image-generation", "aoti": "maybe"})
+    assert result.exit_code != 0 and "Invalid choice for 'aoti'" in str(result.exception)

@@ -2,6 +2,7 @@
 
 import ast
 import itertools
+import json
 import os
 import re
 import shutil
@@ -18,9 +19,17 @@ from uv import find_uv_bin
 from extensions.kinds import load_kinds
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
+
+
+def paired_aoti(meta: dict, gpu_size: str, include_examples: bool) -> bool | None:
+    """AoTI, for the kinds that offer it, is paired with GPU size and examples rather than multiplied by them: on and
+    off each meet both sizes and both example settings, and the matrix keeps its size."""
+    return (gpu_size == "large") == include_examples if meta.get("aoti") else None
+
+
 # Every kind x the Pythons its pinned libraries support x GPU size x examples (other Pythons: test_questions.py).
 MATRIX = [
-    (kind, gpu_size, python_version, include_examples)
+    (kind, gpu_size, python_version, include_examples, paired_aoti(meta, gpu_size, include_examples))
     for kind, meta in KINDS.items()
     for gpu_size, python_version, include_examples in itertools.product(
         ["large", "xlarge"], meta["python_versions"], [True, False]
@@ -28,14 +37,17 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples"), MATRIX)
-def test_every_combination_renders_a_clean_space(copie_no_tasks, app_kind, gpu_size, python_version, include_examples):
+@pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples", "aoti"), MATRIX)
+def test_every_combination_renders_a_clean_space(
+    copie_no_tasks, app_kind, gpu_size, python_version, include_examples, aoti
+):
     result = render(
         copie_no_tasks,
         app_kind=app_kind,
         gpu_size=gpu_size,
         python_version=python_version,
         include_examples=include_examples,
+        **({} if aoti is None else {"aoti": aoti}),
     )
     project = result.project_dir
     answers = result.answers
@@ -63,8 +75,18 @@ def test_every_combination_renders_a_clean_space(copie_no_tasks, app_kind, gpu_s
     decorators = [
         ast.unparse(d) for node in tree.body if isinstance(node, ast.FunctionDef) for d in node.decorator_list
     ]
-    assert decorators and all(f"size='{gpu_size}'" in d for d in decorators), decorators
+    handlers = [d for d in decorators if d.startswith("spaces.GPU(duration=") and "duration=1500" not in d]
+    assert handlers and all(f"size='{gpu_size}'" in d for d in handlers), decorators
     assert ("cache_mode='lazy'" in ast.unparse(tree)) == include_examples
+    # AoTI: compiled ahead of time in a start-up GPU call, never with torch.compile.
+    assert "torch.compile" not in ast.unparse(tree)  # comments may name it; code may not
+    assert ("spaces.GPU(duration=1500)" in decorators and "spaces.aoti_apply" in app) == bool(aoti), decorators
+    assert ("aoti" in app.lower()) == bool(aoti)
+    # Durations: the estimators read the kind's shipped coefficients for the chosen size; every call is logged.
+    durations = json.loads((project / "durations.json").read_text(encoding="utf-8"))
+    assert durations["target"]["size"] == gpu_size
+    assert len([d for d in decorators if d.startswith("durations.logged(")]) == len(handlers)
+    assert (project / "durations.py").is_file() and (project / "zerogpu" / "calibrate.py").is_file()
 
     dependencies = pyproject(project)["project"]["dependencies"]
     assert f"gradio[oauth,mcp]=={answers['gradio_version']}" in dependencies
@@ -99,6 +121,22 @@ def test_image_kind_defaults_to_its_own_model(copie_no_tasks):
     answers = render(copie_no_tasks, app_kind="image-generation").answers
     assert answers["model_id"] == "segmind/SSD-1B"
     assert answers["short_description"] == "Text-to-image generation on ZeroGPU"
+
+
+def test_aoti_is_off_by_default_and_only_for_kinds_that_offer_it(copie_no_tasks):
+    image = render(copie_no_tasks, app_kind="image-generation").project_dir
+    assert "aoti: false" in (image / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert "aoti" not in (image / "app.py").read_text(encoding="utf-8").lower()
+    text = render(copie_no_tasks, aoti=True).project_dir  # not asked for a kind without a denoiser: ignored
+    assert "aoti" not in (text / ".copier-answers.yml").read_text(encoding="utf-8")
+    assert "aoti" not in (text / "app.py").read_text(encoding="utf-8").lower()
+
+
+def test_the_data_file_is_the_kinds_shipped_coefficients_for_the_chosen_size(copie_no_tasks):
+    for app_kind, gpu_size in [("text-generation", "xlarge"), ("image-generation", "large")]:
+        project = render(copie_no_tasks, app_kind=app_kind, gpu_size=gpu_size).project_dir
+        shipped = json.loads((TEMPLATE_DIR / "kinds" / app_kind / "durations.json").read_text(encoding="utf-8"))
+        assert json.loads((project / "durations.json").read_text(encoding="utf-8")) == shipped[gpu_size]
 
 
 def test_answers_file_records_every_answer_for_updates(copie_no_tasks):

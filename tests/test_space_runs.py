@@ -13,11 +13,17 @@ from space_harness import clean_env
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("app_kind", "attention"),
-    [("text-generation", "sdpa"), ("text-generation", "kernels"), ("image-generation", "sdpa")],
+    ("app_kind", "answers"),
+    [
+        ("text-generation", {}),
+        ("text-generation", {"attention": "kernels"}),
+        # AoTI on: off ZeroGPU the image app falls back to eager, so this covers the plain app as well.
+        ("image-generation", {"aoti": True}),
+    ],
+    ids=["text", "text-kernels", "image-aoti"],
 )
-def test_rendered_space_passes_its_own_checks(installed_space, app_kind, attention):
-    project, python = installed_space(app_kind, attention)
+def test_rendered_space_passes_its_own_checks(installed_space, app_kind, answers):
+    project, python = installed_space(app_kind, **answers)
     assert (project / "requirements.txt").is_file() and (project / "uv.lock").is_file(), "the export task did not run"
 
     lint = subprocess.run(

@@ -1,5 +1,9 @@
 """The image app, served by `python app.py` on a tiny random pipeline and called as a user's client would."""
 
+import contextlib
+import re
+from unittest import mock
+
 import gradio as gr
 import numpy as np
 import pytest
@@ -75,4 +79,62 @@ def test_estimate_grows_with_steps_and_pixels_and_stays_clamped(app_module):
     small = app_module.generate_duration("cat", "", 4, 7.0, 256, 256, 0)
     large = app_module.generate_duration("cat", "", 50, 7.0, 1024, 1024, 0)
     assert isinstance(small, int) and isinstance(large, int)
-    assert 1 <= small < large <= app_module.MAX_DURATION
+    assert 1 <= small < large <= app_module.durations.load()["handlers"]["generate"]["ceiling_s"]
+
+
+def logged_calls(app_log) -> list[tuple[int, float]]:
+    """(declared, actual) seconds of each `generate` call in the served app's log."""
+    found = re.findall(r"^duration generate: declared (\d+) s, took ([\d.]+) s", app_log.read_text(), re.MULTILINE)
+    return [(int(declared), float(actual)) for declared, actual in found]
+
+
+def test_each_call_logs_its_declared_and_actual_seconds(client, app_log, app_module):
+    before = logged_calls(app_log)
+    client.predict(*REQUEST.values(), 320, 256, 5, api_name="/generate")
+    after = logged_calls(app_log)
+    assert len(after) == len(before) + 1, app_log.read_text()
+    declared, actual = after[-1]
+    assert declared == app_module.generate_duration(*REQUEST.values(), 320, 256, 5) and actual > 0
+
+
+@contextlib.contextmanager
+def capture_first_call(module):
+    """What spaces.aoti_capture does, for CPU: the spaces helper itself needs a CUDA build of torch."""
+
+    class Call:
+        args, kwargs = (), {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(*args, **kwargs):
+        Call.args, Call.kwargs = args, kwargs
+        raise Captured
+
+    with mock.patch.object(module, "forward", new=capture):
+        try:
+            yield Call
+        except Captured:
+            pass
+
+
+def test_aoti_falls_back_to_eager_off_zerogpu(client, app_log, app_module):
+    if not hasattr(app_module, "compile_unet"):
+        pytest.skip("AoTI is off in this Space (the aoti question)")
+    assert "AoTI: not on ZeroGPU (SPACES_ZERO_GPU is not set), so the UNet runs eagerly." in app_log.read_text()
+
+
+def test_aoti_exports_the_unet_with_free_batch_and_size(app_module, monkeypatch):
+    """The graph ZeroGPU compiles is traced once, at the default size: it must accept every size the UI allows."""
+    if not hasattr(app_module, "export_unet"):
+        pytest.skip("AoTI is off in this Space (the aoti question)")
+    monkeypatch.setattr(app_module.spaces, "aoti_capture", capture_first_call)
+    exported = app_module.export_unet().module()
+    with capture_first_call(app_module.pipe.unet) as call:
+        app_module.pipe("a cube", num_inference_steps=1, width=256, height=256)
+    for batch, height, width in [(2, 256, 256), (1, 256, 320), (2, 1024, 768)]:
+        sample = torch.randn(batch, 4, height // 8, width // 8)
+        kwargs = {**call.kwargs, "encoder_hidden_states": call.kwargs["encoder_hidden_states"][:batch],
+                  "added_cond_kwargs": {key: value[:batch] for key, value in call.kwargs["added_cond_kwargs"].items()}}  # fmt: skip
+        expected = app_module.pipe.unet(sample, call.args[1], **kwargs)[0]
+        torch.testing.assert_close(exported(sample, call.args[1], **kwargs)[0], expected)

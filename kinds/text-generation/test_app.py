@@ -1,6 +1,7 @@
 """The chat app, served by `python app.py` on a tiny random model and called as a user's client would."""
 
 import itertools
+import re
 
 import gradio as gr
 import pytest
@@ -73,4 +74,19 @@ def test_estimate_grows_with_the_tokens_asked_for_and_stays_clamped(app_module):
     estimates = [app_module.chat_duration("Hi", [], tokens, 0.7) for tokens in (1, 256, 1024)]
     assert all(isinstance(seconds, int) for seconds in estimates)
     assert estimates == sorted(estimates) and estimates[0] < estimates[-1]
-    assert 1 <= estimates[0] and estimates[-1] <= app_module.MAX_DURATION
+    assert 1 <= estimates[0] and estimates[-1] <= app_module.durations.load()["handlers"]["chat"]["ceiling_s"]
+
+
+def logged_calls(app_log) -> list[tuple[int, float]]:
+    """(declared, actual) seconds of each `chat` call in the served app's log."""
+    found = re.findall(r"^duration chat: declared (\d+) s, took ([\d.]+) s", app_log.read_text(), re.MULTILINE)
+    return [(int(declared), float(actual)) for declared, actual in found]
+
+
+def test_each_call_logs_its_declared_and_actual_seconds(client, app_log, app_module):
+    before = logged_calls(app_log)
+    client.predict("How long will this take?", 9, 0, api_name="/chat")
+    after = logged_calls(app_log)
+    assert len(after) == len(before) + 1, app_log.read_text()
+    declared, actual = after[-1]
+    assert declared == app_module.chat_duration("How long will this take?", [], 9, 0) and actual > 0

@@ -43,18 +43,23 @@ def app_env(tiny_model_dir) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(app_env, tmp_path_factory) -> str:
+def app_log(tmp_path_factory) -> Path:
+    """Where the served app's stdout and stderr go: what the Space's logs would show."""
+    return tmp_path_factory.mktemp("app") / "app.log"
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env, app_log) -> str:
     """Start `python app.py` as the Space would, and stop it after the tests."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
-    log_path = tmp_path_factory.mktemp("app") / "app.log"
     env = {**app_env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
-    with open(log_path, "w+") as log:
+    with open(app_log, "w+") as log:
         app = subprocess.Popen([sys.executable, "app.py"], cwd=SPACE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_until_serving(url, app, log_path)
+            _wait_until_serving(url, app, app_log)
             yield url
         finally:
             app.terminate()

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run HERE, before benchmarks/gpu/run.sh goes to the GPU machine (which reaches no index): download the wheels in
+# wheels.txt into .gpu-wheels/ and render each kind's Space, with its default answers, into .gpu-spaces/<kind>/.
+# Both folders are ignored build outputs; carry them with the run (see docs/durations.md, "Measure on a GPU").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rm -rf .gpu-wheels .gpu-spaces
+mkdir -p .gpu-wheels .gpu-spaces
+grep -v '^#' benchmarks/gpu/wheels.txt | grep . > .gpu-wheels/requirements.txt
+python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels \
+    --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+    --python-version 3.12 --implementation cp --abi cp312 --abi abi3 --abi none \
+    -r .gpu-wheels/requirements.txt
+# Installed there only if diffusers fails to import with the machine's own huggingface_hub (diffusers 0.42 needs
+# >= 1.32; the newest 1.x keeps whatever transformers the machine has content).
+python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels/fallback "huggingface-hub==1.33.0"
+echo "wheels: $(ls .gpu-wheels/*.whl .gpu-wheels/fallback/*.whl | wc -l) files, $(du -sh .gpu-wheels | cut -f1)"
+
+# The image Space with aoti on: off ZeroGPU it runs eagerly, and its export_unet() is what the AoTI timing compiles.
+for kind in text-generation image-generation; do
+    extra=()
+    [ "$kind" = image-generation ] && extra=(--data aoti=true)
+    uv run copier copy --quiet --trust --defaults --vcs-ref=HEAD --skip-tasks \
+        --data app_kind="$kind" "${extra[@]}" . ".gpu-spaces/$kind"
+done
+echo "spaces: $(ls .gpu-spaces)"

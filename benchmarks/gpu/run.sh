@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# On the GPU machine, from the repository root, with .gpu-wheels/ and .gpu-spaces/ carried over from
+# benchmarks/gpu/prepare_calibrate.sh: install the wheels the machine lacks into a folder of their own, then run
+# calibrate_on_gpu.py under setsid + timeout, writing everything under $OUT (summary.md, kinds/*/durations.json, ...).
+# Extra arguments go to calibrate_on_gpu.py (e.g. --only aoti --budget 500).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT="${OUT:-$PWD/gpu-out}"
+mkdir -p "$OUT"
+
+SITE="$(mktemp -d)/site"
+python -m pip install --quiet --no-index --no-deps --target "$SITE" .gpu-wheels/*.whl
+export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+if ! python -c "import diffusers.pipelines, gradio" 2>"$OUT/import-check.txt"; then
+    echo "diffusers or gradio failed to import (import-check.txt): adding the fallback huggingface_hub" | tee -a "$OUT/setup.log"
+    python -m pip install --quiet --no-index --no-deps --target "$SITE" .gpu-wheels/fallback/*.whl
+    python -c "import diffusers.pipelines, gradio"
+fi
+python - <<'PY' | tee "$OUT/environment.txt"
+import importlib, platform
+import torch
+print(f"python {platform.python_version()}, torch {torch.__version__}, CUDA {torch.version.cuda}")
+print("GPU:", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none")
+for name in ("transformers", "diffusers", "accelerate", "gradio", "spaces", "huggingface_hub", "tokenizers"):
+    module = importlib.import_module(name)
+    print(f"{name} {getattr(module, '__version__', '?')}")
+PY
+nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader | tee -a "$OUT/environment.txt" || true
+
+# setsid: the calibration's own processes never hold this shell's pipes; timeout: a hard stop under the 10-minute
+# limit of one device command, so that what was measured still comes back.
+setsid timeout --kill-after=10 540 python benchmarks/gpu/calibrate_on_gpu.py --out "$OUT" "$@" \
+    > "$OUT/run.log" 2>&1 < /dev/null || echo "calibrate_on_gpu.py exited with $?" >> "$OUT/run.log"
+cat "$OUT/run.log"

@@ -1,0 +1,132 @@
+"""How many GPU seconds each request asks ZeroGPU for, and how many it took.
+
+ZeroGPU checks the seconds a call declares, not the seconds it uses, against the visitor's remaining quota, and
+shorter requests queue first: an estimate that overshoots locks visitors out early, one that undershoots gets the
+call aborted. So the estimates here are fitted to measurements rather than guessed:
+
+- `estimate(handler, units)`: `overhead_s + per_unit_s * units` from durations.json, rounded up to whole seconds
+  (ZeroGPU reads the value as `timedelta(seconds=...).seconds`, which drops fractions) and clamped to the file's
+  `floor_s` and `ceiling_s`.
+- `logged(estimator)`: wraps a handler so that every call prints one line with the seconds it declared and the
+  seconds it took, e.g. `duration generate: declared 9 s, took 3.41 s (declared/actual 2.64)`.
+
+durations.json is written by `python -m zerogpu.calibrate` on a machine with a GPU; the template ships values for
+the app's default model. This file is owned by the template (`copier update` keeps it current); durations.json is
+yours once the Space exists.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DURATIONS_FILE = Path(__file__).resolve().with_name("durations.json")
+
+log = logging.getLogger("durations")
+if not log.handlers:  # one plain line on stdout, which is what the Space's logs show
+    _handler = logging.StreamHandler(sys.stdout)
+    _handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def load(path: Path = DURATIONS_FILE) -> dict[str, Any]:
+    """The durations file, checked enough that a broken one fails at start-up rather than on a visitor's call."""
+    table = json.loads(Path(path).read_text(encoding="utf-8"))
+    for name, entry in table["handlers"].items():
+        for key in ("overhead_s", "per_unit_s", "floor_s", "ceiling_s"):
+            if not isinstance(entry.get(key), int | float) or entry[key] < 0:
+                raise ValueError(f"{path}: handlers.{name}.{key} must be a number >= 0, not {entry.get(key)!r}")
+        if not 1 <= entry["floor_s"] <= entry["ceiling_s"]:
+            raise ValueError(f"{path}: handlers.{name} needs 1 <= floor_s <= ceiling_s")
+    return table
+
+
+TABLE = load()
+
+
+def estimate(handler: str, units: float, table: dict[str, Any] | None = None) -> int:
+    """Whole seconds for `units` of work (new tokens, steps x megapixels, ...) in `handler`, within floor and ceiling."""
+    entry = (table or TABLE)["handlers"][handler]
+    seconds = math.ceil(round(entry["overhead_s"] + entry["per_unit_s"] * max(units, 0), 6))
+    return int(min(max(seconds, entry["floor_s"]), entry["ceiling_s"]))
+
+
+def logged(estimator: Callable[..., int]) -> Callable[[Callable], Callable]:
+    """Log each call of the decorated handler: the seconds `estimator` declared for it and the seconds it took.
+
+    Put it under `@spaces.GPU(...)`, so that it runs where the GPU work runs and times only that. The wrapper keeps
+    the handler's signature (Gradio and spaces.GPU read it through `__wrapped__`) and stays a generator function
+    when the handler is one, so streaming is unchanged; a generator is timed until it finishes or is closed.
+    """
+
+    def decorate(handler: Callable) -> Callable:
+        if inspect.iscoroutinefunction(handler) or inspect.isasyncgenfunction(handler):
+            raise TypeError(f"{handler.__name__}: ZeroGPU runs no async handlers, so durations.logged does not either")
+
+        def declared(args: tuple, kwargs: dict) -> int | None:
+            try:
+                return estimator(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - the estimate is only for the log line: it must never break the call
+                return None
+
+        if inspect.isgeneratorfunction(handler):
+
+            @functools.wraps(handler)
+            def wrapper(*args, **kwargs):
+                seconds = declared(args, kwargs)
+                start = time.perf_counter()
+                outcome = ""
+                try:
+                    yield from handler(*args, **kwargs)
+                except GeneratorExit:  # the visitor stopped the stream, or it was dropped
+                    outcome = "stopped early"
+                    raise
+                except BaseException as error:
+                    outcome = f"raised {type(error).__name__}"
+                    raise
+                finally:
+                    report(handler.__name__, seconds, time.perf_counter() - start, outcome)
+
+        else:
+
+            @functools.wraps(handler)
+            def wrapper(*args, **kwargs):
+                seconds = declared(args, kwargs)
+                start = time.perf_counter()
+                outcome = ""
+                try:
+                    return handler(*args, **kwargs)
+                except BaseException as error:
+                    outcome = f"raised {type(error).__name__}"
+                    raise
+                finally:
+                    report(handler.__name__, seconds, time.perf_counter() - start, outcome)
+
+        return wrapper
+
+    return decorate
+
+
+def report(handler: str, declared: int | None, actual: float, outcome: str = "") -> str:
+    """The log line for one call; it is also returned, for tests."""
+    if declared is None:
+        line = f"duration {handler}: declared ? s (the estimator failed), took {actual:.2f} s"
+    else:
+        ratio = declared / actual if actual > 0 else math.inf
+        line = f"duration {handler}: declared {declared} s, took {actual:.2f} s (declared/actual {ratio:.2f})"
+        if actual > declared:
+            line += " OVER the estimate: recalibrate (python -m zerogpu.calibrate)"
+    if outcome:
+        line += f" [{outcome}]"
+    log.info(line)
+    return line

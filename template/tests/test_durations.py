@@ -1,0 +1,298 @@
+"""Durations: the estimates app.py declares come from durations.json, stay within its floor and ceiling, every GPU
+call logs declared against actual seconds, and `python -m zerogpu.calibrate` fits, converts and writes that file,
+or refuses without a GPU. All of it runs on CPU; the timing itself needs a GPU (docs/durations.md)."""
+
+import ast
+import hashlib
+import inspect
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import durations
+from zerogpu import calibrate
+
+SPACE_DIR = Path(__file__).resolve().parent.parent
+FIT = {"unit": "step", "overhead_s": 1.0, "per_unit_s": 0.1, "gpu_share": 0.5, "points": [[1, 1.1], [50, 6.0]]}
+
+
+def app_tree() -> ast.Module:
+    return ast.parse((SPACE_DIR / "app.py").read_text(encoding="utf-8"))
+
+
+def gpu_handlers() -> dict[str, ast.Call]:
+    """app.py's @spaces.GPU functions that have an estimator (start-up calls declare a fixed duration instead)."""
+    handlers = {}
+    for node in app_tree().body:
+        for decorator in getattr(node, "decorator_list", []):
+            if isinstance(decorator, ast.Call) and ast.unparse(decorator.func) == "spaces.GPU":
+                keywords = {keyword.arg: keyword.value for keyword in decorator.keywords}
+                if isinstance(keywords.get("duration"), ast.Name):
+                    handlers[node.name] = decorator
+    return handlers
+
+
+@pytest.fixture
+def log_lines():
+    """The lines durations.py logs during a test."""
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    durations.log.addHandler(handler)
+    yield lines
+    durations.log.removeHandler(handler)
+
+
+# --- durations.json and app.py agree ---------------------------------------------------------------------------------
+
+
+def test_the_data_file_is_calibrated_for_the_gpu_size_app_py_asks_for():
+    table = durations.load()
+    sizes = set()
+    for name, decorator in gpu_handlers().items():
+        size = {keyword.arg: keyword.value for keyword in decorator.keywords}.get("size")
+        sizes.add(ast.literal_eval(size) if size is not None else "large")
+        assert name in table["handlers"], f"durations.json has no entry for the handler {name}"
+    assert sizes == {table["target"]["size"]}, (
+        f"app.py asks for {sorted(sizes)} but durations.json is for {table['target']['size']}: run "
+        f"`python -m zerogpu.calibrate --refit --target {min(sizes)}` (no GPU needed)"
+    )
+
+
+def test_every_handler_logs_its_calls_with_its_own_estimator():
+    """So that the Space's logs show declared against actual seconds for every GPU call (durations.logged)."""
+    functions = {node.name: node for node in app_tree().body if isinstance(node, ast.FunctionDef)}
+    for name, decorator in gpu_handlers().items():
+        estimator = {keyword.arg: keyword.value for keyword in decorator.keywords}["duration"].id
+        logged = [ast.unparse(d) for d in functions[name].decorator_list if "durations.logged" in ast.unparse(d)]
+        assert logged == [f"durations.logged({estimator})"], (
+            f"{name}: add @durations.logged({estimator}) under its @spaces.GPU(...)"
+        )
+
+
+def test_estimates_are_whole_seconds_within_floor_and_ceiling(tmp_path):
+    table = calibrate.build_table({"work": FIT}, {"gpu": "NVIDIA H100 80GB HBM3", "weights_gb": 3.0}, "large")
+    path = tmp_path / "durations.json"
+    calibrate.write(table, path)
+    written = durations.load(path)
+    entry = written["handlers"]["work"]
+    for units in (0, 1e-9, 0.5, 1, 7.3, 50, 1e3, 1e9, -5):
+        seconds = durations.estimate("work", units, written)
+        assert isinstance(seconds, int) and entry["floor_s"] <= seconds <= entry["ceiling_s"], (units, seconds)
+        assert seconds == calibrate.estimate(entry, units)
+    assert durations.estimate("work", 1e9, written) == entry["ceiling_s"]
+    assert durations.estimate("work", 0, written) == max(entry["floor_s"], math.ceil(entry["overhead_s"]))
+
+
+def test_estimates_round_up_so_the_margin_is_never_cut():
+    entry = {"overhead_s": 1.0, "per_unit_s": 0.5, "floor_s": 1, "ceiling_s": 120}
+    table = {"handlers": {"work": entry}}
+    assert durations.estimate("work", 5, table) == 4  # 3.5 s: ZeroGPU would truncate a float to 3
+    assert durations.estimate("work", 4, table) == 3  # exactly 3.0 s stays 3, despite float noise
+
+
+def test_a_broken_data_file_fails_at_load(tmp_path):
+    path = tmp_path / "durations.json"
+    path.write_text(json.dumps({"handlers": {"work": {"overhead_s": 1, "per_unit_s": -1, "floor_s": 1}}}))
+    with pytest.raises(ValueError, match="per_unit_s"):
+        durations.load(path)
+
+
+# --- the log line ----------------------------------------------------------------------------------------------------
+
+
+def estimate_steps(prompt: str, steps: int) -> int:
+    return 3 + steps
+
+
+def test_a_call_logs_one_line_with_declared_and_actual_seconds(log_lines):
+    @durations.logged(estimate_steps)
+    def draw(prompt: str, steps: int) -> str:
+        return prompt * steps
+
+    assert draw("ab", 2) == "abab" and draw("c", steps=4) == "cccc"
+    assert len(log_lines) == 2
+    assert log_lines[0].startswith("duration draw: declared 5 s, took ") and "declared/actual" in log_lines[0]
+    assert log_lines[1].startswith("duration draw: declared 7 s, took ")
+    assert inspect.signature(draw) == inspect.signature(draw.__wrapped__), "Gradio reads the handler's parameters"
+
+
+def test_a_generator_streams_unchanged_and_logs_once_when_done(log_lines):
+    @durations.logged(estimate_steps)
+    def stream(prompt: str, steps: int):
+        for step in range(steps):
+            yield f"{prompt} {step}"
+
+    assert inspect.isgeneratorfunction(stream), "spaces.GPU and Gradio stream only generator functions"
+    assert inspect.signature(stream) == inspect.signature(stream.__wrapped__)
+    assert list(stream("x", 3)) == ["x 0", "x 1", "x 2"]
+    assert len(log_lines) == 1 and log_lines[0].startswith("duration stream: declared 6 s, took ")
+    partial = stream("y", 5)
+    assert next(partial) == "y 0"
+    partial.close()  # the visitor stopped the stream
+    assert len(log_lines) == 2 and log_lines[1].endswith("[stopped early]")
+
+
+def test_a_failing_call_is_logged_and_still_raises(log_lines):
+    @durations.logged(estimate_steps)
+    def broken(prompt: str, steps: int) -> str:
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        broken("x", 1)
+    assert len(log_lines) == 1 and log_lines[0].endswith("[raised ValueError]")
+
+
+def test_an_estimator_that_fails_never_breaks_the_call(log_lines):
+    @durations.logged(lambda prompt, steps: 1 / 0)
+    def draw(prompt: str, steps: int) -> str:
+        return prompt
+
+    assert draw("ok", 1) == "ok"
+    assert log_lines[0].startswith("duration draw: declared ? s")
+
+
+def test_a_call_longer_than_declared_says_so():
+    line = durations.report("draw", 2, 3.5)
+    assert "declared 2 s, took 3.50 s (declared/actual 0.57) OVER" in line
+
+
+def test_async_handlers_are_refused():
+    async def draw(prompt: str, steps: int) -> str:
+        return prompt
+
+    with pytest.raises(TypeError, match="async"):
+        durations.logged(estimate_steps)(draw)
+
+
+# --- calibrate: the arithmetic ---------------------------------------------------------------------------------------
+
+
+def test_the_fit_recovers_overhead_and_cost_per_unit():
+    points = [(units, 0.8 + 0.03 * units) for units in (1, 64, 256, 512, 1024)]
+    overhead, per_unit = calibrate.fit_line(points)
+    assert overhead == pytest.approx(0.8) and per_unit == pytest.approx(0.03)
+
+
+def test_the_fit_weighs_relative_error_and_never_goes_negative():
+    noisy = [(1, 0.5), (10, 1.6), (100, 9.0), (1000, 110.0)]
+    overhead, per_unit = calibrate.fit_line(noisy)
+    assert overhead >= 0 and per_unit > 0
+    worst = max(abs(overhead + per_unit * u - s) / s for u, s in noisy)
+    assert worst < 0.25
+    assert calibrate.fit_line([(1, 5.0), (10, 4.0), (100, 3.0)]) == (5.0, 0.0)  # falling with size: all overhead
+    assert calibrate.fit_line([(5, 2.0), (5, 4.0)]) == (4.0, 0.0)  # one size only
+    with pytest.raises(ValueError):
+        calibrate.fit_line([])
+
+
+def test_the_slice_factor_is_the_larger_of_the_bandwidth_and_compute_ratios():
+    assert calibrate.slice_factor("NVIDIA H100 80GB HBM3", "large") == pytest.approx(max(3.35 / 0.8, 989 / 250), 1e-3)
+    assert calibrate.slice_factor("NVIDIA H100 80GB HBM3", "xlarge") == pytest.approx(max(3.35 / 1.6, 989 / 500), 1e-3)
+    assert calibrate.slice_factor("NVIDIA L40S", "large") == pytest.approx(max(0.864 / 0.8, 362 / 250), 1e-3)
+    assert calibrate.slice_factor("NVIDIA L4", "large") == pytest.approx(max(0.3 / 0.8, 121 / 250), 1e-3)
+    assert calibrate.slice_factor("Some Future GPU", "large") is None
+    assert calibrate.slice_factor("Some Future GPU", "local") == 1.0
+
+
+def test_margin_slice_and_grant_factors_apply_to_the_gpu_share_only():
+    # Half the time on the GPU, a slice 3x slower: 1 + 0.5 * (3 - 1) = 2x; then x1.25 margin, /1.5 grant.
+    overhead, per_unit = calibrate.declared_coefficients(FIT, factor=3.0, margin=1.25, grant_factor=1.5)
+    assert overhead == pytest.approx(1.0 * 2 * 1.25 / 1.5, rel=1e-3) and overhead >= 1.0 * 2 * 1.25 / 1.5
+    assert per_unit == pytest.approx(0.1 * 2 * 1.25 / 1.5, rel=1e-3)
+    cpu_bound = {**FIT, "gpu_share": 0.0}
+    assert calibrate.declared_coefficients(cpu_bound, 3.0, 1.25, 1.0) == (1.25, 0.125)
+    # The overhead has a share of its own when one was measured: here all GPU, so 3x, while the unit cost is not.
+    split = {**cpu_bound, "overhead_gpu_share": 1.0}
+    assert calibrate.declared_coefficients(split, 3.0, 1.25, 1.0) == (3.75, 0.125)
+
+
+def test_the_table_adds_the_cold_start_and_states_its_factors():
+    measured = {"gpu": "NVIDIA H100 80GB HBM3", "weights_gb": 4.0}
+    table = calibrate.build_table({"work": FIT}, measured, "large", margin=1.2, load_gbs=2.0)
+    target, entry = table["target"], table["handlers"]["work"]
+    factor = calibrate.slice_factor(measured["gpu"], "large")
+    assert target == {"size": "large", "gpu": calibrate.TARGETS["large"].description, "slice_factor": factor,
+                      "grant_factor": 1.5, "margin": 1.2, "cold_start_s": 2.0}  # fmt: skip
+    scale = (1 + 0.5 * (factor - 1)) * 1.2 / 1.5
+    assert entry["overhead_s"] == pytest.approx(1.0 * scale + 2.0 * 1.2 / 1.5, rel=1e-3)
+    assert entry["per_unit_s"] == pytest.approx(0.1 * scale, rel=1e-3)
+    assert (entry["floor_s"], entry["ceiling_s"]) == (5, 120)
+    local = calibrate.build_table({"work": FIT}, measured, "local")
+    assert local["target"]["cold_start_s"] == 0 and local["handlers"]["work"]["floor_s"] == 1
+    assert local["handlers"]["work"]["overhead_s"] == pytest.approx(1.25)
+    xlarge = calibrate.build_table({"work": FIT}, measured, "xlarge", factor=2.0)
+    assert (xlarge["target"]["slice_factor"], xlarge["target"]["grant_factor"]) == (2.0, 1.0)
+    with pytest.raises(ValueError, match="slice-factor"):
+        calibrate.build_table({"work": FIT}, {"gpu": "Some Future GPU"}, "large")
+    with pytest.raises(ValueError, match="margin"):
+        calibrate.build_table({"work": FIT}, measured, "large", margin=0.9)
+
+
+def test_the_file_format_round_trips(tmp_path):
+    table = calibrate.build_table({"work": FIT}, {"gpu": "NVIDIA H100 80GB HBM3"}, "xlarge")
+    path = tmp_path / "durations.json"
+    calibrate.write(table, path)
+    text = path.read_text(encoding="utf-8")
+    assert text == json.dumps(table, indent=2, ensure_ascii=False) + "\n"
+    assert json.loads(text) == table and list(tmp_path.iterdir()) == [path]
+    assert set(table) == {"about", "target", "measured", "handlers"}
+    assert set(table["handlers"]["work"]) == {"unit", "overhead_s", "per_unit_s", "floor_s", "ceiling_s", "fit",
+                                              "points"}  # fmt: skip
+
+
+def test_the_shipped_file_is_what_calibrate_would_write_from_its_own_fits():
+    shipped = json.loads((SPACE_DIR / "durations.json").read_text(encoding="utf-8"))
+    fits = {name: {"unit": e["unit"], **e["fit"], "points": e["points"]} for name, e in shipped["handlers"].items()}
+    target = shipped["target"]
+    again = calibrate.build_table(fits, shipped["measured"], target["size"], target["margin"], target["slice_factor"],
+                                  target["grant_factor"])  # fmt: skip
+    assert again["handlers"] == shipped["handlers"]
+
+
+# --- calibrate: the command ------------------------------------------------------------------------------------------
+
+
+def run_calibrate(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": "", **env}  # never time a real GPU from the tests
+    return subprocess.run([sys.executable, "-m", "zerogpu.calibrate", *args], cwd=SPACE_DIR, env=environment,
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+
+
+def digest() -> str:
+    return hashlib.sha256((SPACE_DIR / "durations.json").read_bytes()).hexdigest()
+
+
+def test_calibrate_without_a_gpu_says_so_and_writes_nothing(tmp_path):
+    before = digest()
+    output = tmp_path / "out.json"
+    run = run_calibrate("--output", str(output))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "No CUDA GPU" in run.stderr and "nothing was written" in run.stderr
+    assert not output.exists() and digest() == before
+
+
+def test_calibrate_refuses_on_zerogpu_itself(tmp_path):
+    run = run_calibrate("--output", str(tmp_path / "out.json"), SPACES_ZERO_GPU="true")
+    assert run.returncode == 2 and "SPACES_ZERO_GPU" in run.stderr
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_refit_recomputes_from_the_stored_fits_without_a_gpu(tmp_path):
+    before = digest()
+    output = tmp_path / "out.json"
+    run = run_calibrate("--refit", "--margin", "1.5", "--output", str(output))
+    assert run.returncode == 0, run.stdout + run.stderr
+    shipped = json.loads((SPACE_DIR / "durations.json").read_text(encoding="utf-8"))
+    refit = durations.load(output)
+    assert refit["target"] == {**shipped["target"], "margin": 1.5} and digest() == before
+    for name, entry in refit["handlers"].items():
+        assert entry["fit"] == shipped["handlers"][name]["fit"]
+        scale = 1.5 / shipped["target"]["margin"]
+        assert entry["per_unit_s"] == pytest.approx(shipped["handlers"][name]["per_unit_s"] * scale, rel=1e-3)

@@ -1,0 +1,548 @@
+"""Measure this Space's GPU handlers on a local NVIDIA GPU and write durations.json for ZeroGPU.
+
+    python -m zerogpu.calibrate                     # measure on this machine's GPU, write durations.json
+    python -m zerogpu.calibrate --target xlarge     # for a Space that asks for size="xlarge"
+    python -m zerogpu.calibrate --refit --margin 1.4  # no GPU: recompute from the measurements already in the file
+
+What it does, per handler (app.py's `chat` or `generate`):
+1. Times the handler, as app.py defines it, over a spread of input sizes across the range the UI allows, forcing
+   the worst case where the model could stop early (`min_new_tokens = max_new_tokens` for text), after one
+   untimed warm-up call.
+2. Fits `seconds = overhead + per_unit * units` by least squares on relative error (units: new tokens; steps x
+   megapixels), and measures the share of the time the GPU itself is busy (torch.profiler), on a small input for
+   the overhead (`overhead_gpu_share`) and on a large one for the cost per unit (`gpu_share`).
+3. Converts to the target ZeroGPU slice and writes the declared coefficients, each with its own share:
+   `declared = fitted * (1 + share * (slice_factor - 1)) * margin / grant_factor`, then clamps estimates to
+   `floor_s`..`ceiling_s`.
+   - slice_factor: how much slower the target slice runs GPU-bound work than this GPU: the larger of the two
+     ratios of memory bandwidth and of dense BF16 tensor throughput (NVIDIA datasheet figures, in GPUS and
+     TARGETS below). Only the GPU's share of the time is scaled: Python, tokenizers and PNG encoding run on the
+     CPU and do not slow down on a smaller GPU slice. Override with --slice-factor.
+   - grant_factor: ZeroGPU itself multiplies the seconds a `large` call declares by 1.5 on its Blackwell GPUs
+     (the spaces package's `duration_factor`), for quota checks and the abort timer alike; `xlarge` calls get
+     exactly what they declare (but count double against quota). Override with --grant-factor.
+   - margin: a stated safety margin on top, 1.25 unless --margin says otherwise.
+   - cold start: a call that lands on a fresh ZeroGPU worker first moves the app's weights onto the GPU, inside
+     the declared time. calibrate weighs the weights on the GPU after loading app.py and adds their transfer at
+     2 GB/s (a conservative disk-to-GPU rate; --load-gbs) to every overhead, margin and grant factor applied.
+
+Without a local GPU it says so, writes nothing and exits with status 2. docs/durations.md in the template repository
+explains the numbers; each GPU call logs declared against actual seconds (durations.py), so you can check them on
+the Space itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SPACE_DIR = Path(__file__).resolve().parent.parent
+DURATIONS_FILE = SPACE_DIR / "durations.json"
+DEFAULT_MARGIN = 1.25
+# ZeroGPU's quota check counts each request's seconds x1.5 on `large` (current GPUs) or x2 on `xlarge`, and a visitor
+# who is not logged in has 120 s a day: a 60 s ceiling keeps every request within it (tests/test_zerogpu_contract.py).
+DEFAULT_CEILING_S = 60
+DEFAULT_LOAD_GBS = 2.0
+FIT_KEYS = ("overhead_s", "per_unit_s", "overhead_gpu_share", "gpu_share")
+ABOUT = (
+    "ZeroGPU duration estimates for this Space's GPU handlers, read by durations.py: seconds = overhead_s + "
+    "per_unit_s * units, rounded up to whole seconds and clamped to [floor_s, ceiling_s]. Written by "
+    "`python -m zerogpu.calibrate`; the `fit` entries are the coefficients measured on measured.gpu, before the "
+    "target's slice factor, margin and grant factor."
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A GPU slice that calls run on: its memory bandwidth, its dense BF16 tensor throughput, and its grant."""
+
+    description: str
+    bandwidth_tbs: float
+    bf16_tflops: float
+    grant_factor: float  # what ZeroGPU multiplies the declared seconds by
+    floor_s: int
+
+
+# ZeroGPU's slices of an NVIDIA RTX PRO 6000 Blackwell Server Edition (hub docs, spaces-zerogpu, 2026-07): the card
+# has 1.6 TB/s of GDDR7 (1597 GB/s, Server Edition datasheet) and 4 PFLOPS of sparse FP4, that is about 500 dense
+# BF16 TFLOPS; `large` is half the card (a MIG half: half the SMs and half the memory bandwidth), `xlarge` the whole.
+TARGETS = {
+    "large": Target("half an NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU large)", 0.8, 250, 1.5, 5),
+    "xlarge": Target("a whole NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU xlarge)", 1.6, 500, 1.0, 5),
+    "local": Target("the GPU this ran on (no conversion)", 0, 0, 1.0, 1),
+}
+
+# GPUs calibrate may run on, by the name torch reports (the longest matching fragment wins): memory bandwidth in TB/s
+# and dense BF16 tensor TFLOPS, from NVIDIA's datasheets. On any other GPU, pass --slice-factor.
+GPUS = {
+    "H100 80GB HBM3": (3.35, 989),  # H100 SXM5
+    "H100 PCIe": (2.0, 756),
+    "H100 NVL": (3.9, 835),
+    "H200": (4.8, 989),
+    "A100-SXM4-80GB": (2.04, 312),
+    "A100-SXM4-40GB": (1.56, 312),
+    "A100 80GB PCIe": (1.94, 312),
+    "A100-PCIE-40GB": (1.56, 312),
+    "L40S": (0.864, 362),
+    "L4": (0.3, 121),
+    "RTX 4090": (1.01, 165),
+    "RTX PRO 6000 Blackwell Server Edition": (1.6, 500),
+}
+
+
+class NoGPU(RuntimeError):
+    """Calibration needs a local NVIDIA GPU, and there is none usable here."""
+
+
+# --- the arithmetic (no torch needed) --------------------------------------------------------------------------------
+
+
+def fit_line(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Overhead and per-unit cost of `seconds = overhead + per_unit * units`, by least squares on relative error.
+
+    Each point is weighted by 1/seconds^2, so a 2-second call counts as much as a 60-second one: what matters is the
+    ratio of declared to actual seconds, at every size. Neither coefficient is allowed below zero; if the time does
+    not grow with the units (or one size was measured), all of it is overhead: the longest time seen.
+    """
+    points = [(float(units), float(seconds)) for units, seconds in points if seconds > 0]
+    if not points:
+        raise ValueError("no measurements to fit")
+    weights = [1 / seconds**2 for _, seconds in points]
+    sw = sum(weights)
+    sx = sum(w * x for w, (x, _) in zip(weights, points, strict=True))
+    sy = sum(w * y for w, (_, y) in zip(weights, points, strict=True))
+    sxx = sum(w * x * x for w, (x, _) in zip(weights, points, strict=True))
+    sxy = sum(w * x * y for w, (x, y) in zip(weights, points, strict=True))
+    determinant = sw * sxx - sx * sx
+    if len({x for x, _ in points}) < 2 or determinant <= 0:
+        return max(y for _, y in points), 0.0
+    per_unit = (sw * sxy - sx * sy) / determinant
+    overhead = (sy - per_unit * sx) / sw
+    if per_unit < 0:
+        return max(y for _, y in points), 0.0
+    if overhead < 0:
+        return 0.0, sxy / sxx
+    return overhead, per_unit
+
+
+def slice_factor(gpu_name: str, target: str) -> float | None:
+    """How many times slower the target slice runs GPU-bound work than `gpu_name`: None if that GPU is unknown."""
+    if target == "local":
+        return 1.0
+    matches = [fragment for fragment in GPUS if fragment.lower() in gpu_name.lower()]
+    if not matches:
+        return None
+    bandwidth, tflops = GPUS[max(matches, key=len)]
+    goal = TARGETS[target]
+    return round(max(bandwidth / goal.bandwidth_tbs, tflops / goal.bf16_tflops), 3)
+
+
+def declared_coefficients(
+    fit: dict[str, float], factor: float, margin: float, grant_factor: float
+) -> tuple[float, float]:
+    """The overhead and per-unit seconds to declare, from the fitted ones (see the module docstring)."""
+
+    def scale(share: float) -> float:
+        return (1 + share * (factor - 1)) * margin / grant_factor
+
+    overhead_share = fit.get("overhead_gpu_share", fit["gpu_share"])
+    return _round(fit["overhead_s"] * scale(overhead_share)), _round(fit["per_unit_s"] * scale(fit["gpu_share"]))
+
+
+def _round(value: float) -> float:
+    """Four significant figures, rounded up, so that a written file never declares less than computed."""
+    if value <= 0:
+        return 0.0
+    step = 10 ** (math.floor(math.log10(value)) - 3)
+    return round(math.ceil(round(value / step, 6)) * step, 10)
+
+
+def estimate(entry: dict[str, Any], units: float) -> int:
+    """durations.estimate's arithmetic, for one handler entry of a table."""
+    seconds = math.ceil(round(entry["overhead_s"] + entry["per_unit_s"] * max(units, 0), 6))
+    return int(min(max(seconds, entry["floor_s"]), entry["ceiling_s"]))
+
+
+def build_table(
+    fits: dict[str, dict[str, Any]],
+    measured: dict[str, Any],
+    target: str,
+    margin: float = DEFAULT_MARGIN,
+    factor: float | None = None,
+    grant_factor: float | None = None,
+    floor_s: int | None = None,
+    ceiling_s: int = DEFAULT_CEILING_S,
+    load_gbs: float = DEFAULT_LOAD_GBS,
+) -> dict[str, Any]:
+    """The durations.json content for `target`, from each handler's fit (unit, overhead_s, per_unit_s, gpu_share)."""
+    if factor is None:
+        factor = slice_factor(measured["gpu"], target)
+        if factor is None:
+            raise ValueError(
+                f"calibrate does not know how {measured['gpu']!r} compares with the {target} slice: pass "
+                "--slice-factor (how many times slower the target runs this GPU's work; docs/durations.md)"
+            )
+    goal = TARGETS[target]
+    grant = goal.grant_factor if grant_factor is None else grant_factor
+    floor = goal.floor_s if floor_s is None else floor_s
+    if margin < 1 or factor <= 0 or grant <= 0 or load_gbs < 0 or not 1 <= floor <= ceiling_s:
+        raise ValueError("need margin >= 1, slice and grant factors > 0, load rate >= 0 and 1 <= floor <= ceiling")
+    weights_gb = measured.get("weights_gb", 0)
+    cold_start = round(weights_gb / load_gbs, 3) if target != "local" and load_gbs > 0 else 0.0
+    handlers = {}
+    for name, fit in fits.items():
+        overhead, per_unit = declared_coefficients(fit, factor, margin, grant)
+        handlers[name] = {
+            "unit": fit["unit"],
+            "overhead_s": _round(overhead + cold_start * margin / grant),
+            "per_unit_s": per_unit,
+            "floor_s": floor,
+            "ceiling_s": ceiling_s,
+            "fit": {key: fit[key] for key in FIT_KEYS if key in fit},
+            "points": fit.get("points", []),
+        }
+    return {
+        "about": ABOUT,
+        "target": {
+            "size": target,
+            "gpu": goal.description,
+            "slice_factor": factor,
+            "grant_factor": grant,
+            "margin": margin,
+            "cold_start_s": cold_start,
+        },
+        "measured": measured,
+        "handlers": handlers,
+    }
+
+
+def dumps(table: dict[str, Any]) -> str:
+    """The file's text: the format every writer uses (calibrate, the template's shipped files)."""
+    return json.dumps(table, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(table: dict[str, Any], path: Path) -> None:
+    """Write atomically: a reader never sees half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(dumps(table), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def uncovered(entry: dict[str, Any], margin: float) -> list[tuple[float, float, int]]:
+    """Measured points that the fit with the margin, at the measuring GPU's own speed, would not cover."""
+    fit = entry["fit"]
+    late = []
+    for units, seconds in entry.get("points", []):
+        declared = math.ceil(round((fit["overhead_s"] + fit["per_unit_s"] * units) * margin, 6))
+        if declared < seconds:
+            late.append((units, seconds, declared))
+    return late
+
+
+# --- the measurements (need torch, a GPU and app.py) -----------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """How to call one handler at a given input size, and how much work (units) that size is."""
+
+    handler: str
+    unit: str
+    sizes: Callable[[Any], list]  # the spread to fit, from the app's limits
+    share_sizes: Callable[[Any], list]  # where to measure the GPU's share of the time
+    units: Callable[[Any], float]
+    run: Callable[[Any, Any], None]
+    label: Callable[[Any], str]
+
+
+def _prompt(tokenizer, tokens: int) -> str:
+    """A user message of about `tokens` tokens."""
+    text = "Tell me everything you know about the history of computing, in detail."
+    while len(tokenizer(text)["input_ids"]) < tokens:
+        text += " And then about networks, compilers, graphics, storage and the people who built them."
+    return text
+
+
+PROMPT_TOKENS = 200  # a typical chat turn; the GPU benchmark also times the longest prompt the app accepts
+
+
+def _run_chat(app, size) -> None:
+    tokens, prompt_tokens = size if isinstance(size, tuple) else (size, PROMPT_TOKENS)
+    message = _prompt(app.tokenizer, prompt_tokens)
+    config = app.model.generation_config
+    saved = config.min_new_tokens
+    config.min_new_tokens = tokens  # the worst case: the model may not stop before max_new_tokens
+    try:
+        for _ in app.chat(message, [], tokens, 0.7):
+            pass
+    finally:
+        config.min_new_tokens = saved
+
+
+def _run_image(app, size) -> None:
+    steps, width, height = size
+    path = app.generate("A lighthouse on a cliff at sunset, oil painting", "", steps, 7.0, width, height, 0)
+    Path(path).unlink(missing_ok=True)
+
+
+def _chat_sizes(app) -> list[int]:
+    top = int(app.MAX_NEW_TOKENS)
+    return sorted({1, max(1, top // 8), max(1, top // 2), top})
+
+
+def _image_sizes(app) -> list[tuple[int, int, int]]:
+    low, high, steps = int(app.MIN_SIDE), int(app.MAX_SIDE), int(app.MAX_STEPS)
+    middle = (low + high) // 2 // 64 * 64
+    few, half = max(1, steps // 5), max(1, steps // 2)
+    return [(1, low, low), (1, high, high), (few, middle, middle), (half, high, high),
+            (steps, low, low), (steps, middle, high), (steps, high, high)]  # fmt: skip
+
+
+def _count(tokens: int, prompt_tokens: int | None = None) -> str:
+    text = f"{tokens} new token{'s' * (tokens != 1)}"
+    return text if prompt_tokens is None else f"{text}, {prompt_tokens}-token prompt"
+
+
+PLANS = {
+    "chat": Plan(
+        handler="chat",
+        unit="new token",
+        sizes=_chat_sizes,
+        share_sizes=lambda app: [1, max(1, int(app.MAX_NEW_TOKENS) // 8)],
+        units=lambda size: float(size[0] if isinstance(size, tuple) else size),
+        run=_run_chat,
+        label=lambda size: _count(*size) if isinstance(size, tuple) else _count(size),
+    ),
+    "generate": Plan(
+        handler="generate",
+        unit="step x megapixel",
+        sizes=_image_sizes,
+        share_sizes=lambda app: [_image_sizes(app)[0], (min(10, int(app.MAX_STEPS)), *_image_sizes(app)[1][1:])],
+        units=lambda size: size[0] * size[1] * size[2] / 1_000_000,
+        run=_run_image,
+        label=lambda size: f"{size[0]} step{'s' * (size[0] != 1)}, {size[1]}x{size[2]}",
+    ),
+}
+
+
+def check_gpu() -> str:
+    """The local GPU's name, or NoGPU saying why calibration cannot run here."""
+    if os.environ.get("SPACES_ZERO_GPU", "").lower() in {"1", "t", "true"}:
+        raise NoGPU("This is ZeroGPU (SPACES_ZERO_GPU is set): calibrate on a machine with a GPU of its own.")
+    try:
+        import torch
+    except ImportError as error:
+        raise NoGPU("torch is not installed here.") from error
+    if not torch.cuda.is_available():
+        raise NoGPU("No CUDA GPU is available here (torch.cuda.is_available() is False).")
+    return torch.cuda.get_device_name(0)
+
+
+def time_call(plan: Plan, app, size) -> float:
+    import torch
+
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    plan.run(app, size)
+    torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def gpu_busy_seconds(plan: Plan, app, size) -> float | None:
+    """Seconds the GPU spent running kernels and copies during one call (the union of their intervals)."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as profiler:
+        plan.run(app, size)
+        torch.cuda.synchronize()
+    intervals = sorted(
+        (event.time_range.start, event.time_range.end)
+        for event in profiler.events()
+        if event.device_type == torch.autograd.DeviceType.CUDA and event.time_range.end > event.time_range.start
+    )
+    if not intervals:
+        return None
+    busy, (current_start, current_end) = 0.0, intervals[0]
+    for start, end in intervals[1:]:
+        if start > current_end:
+            busy += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    busy += current_end - current_start
+    return busy / 1e6  # the profiler's clock is in microseconds
+
+
+def measure(
+    plan: Plan, app, sizes: Iterable, repeats: int = 1, say: Callable[[str], None] = print
+) -> list[tuple[Any, float]]:
+    """(size, median seconds) for each size, after one untimed warm-up call at the smallest."""
+    sizes = list(sizes)
+    plan.run(app, sizes[0])
+    results = []
+    for size in sizes:
+        seconds = statistics.median(time_call(plan, app, size) for _ in range(repeats))
+        say(f"  {plan.handler}: {plan.label(size)}: {seconds:.3f} s")
+        results.append((size, seconds))
+    return results
+
+
+def gpu_shares(plan: Plan, app, say: Callable[[str], None] = print) -> tuple[float, float]:
+    """The share of wall time the GPU is busy on the plan's small and large share sizes (for the overhead and for the
+    cost per unit); all of it if the profiler cannot tell."""
+    shares = []
+    for size in plan.share_sizes(app):
+        wall = time_call(plan, app, size)
+        try:
+            busy = gpu_busy_seconds(plan, app, size)
+        except Exception as error:  # noqa: BLE001 - a profiler that cannot run here must not stop the calibration
+            say(f"  {plan.handler}: the profiler failed ({type(error).__name__}: {error}); assuming all GPU time")
+            return 1.0, 1.0
+        if busy is None:
+            say(f"  {plan.handler}: the profiler saw no GPU activity; assuming all GPU time")
+            return 1.0, 1.0
+        shares.append(round(min(1.0, busy / wall), 3))
+        say(f"  {plan.handler}: {plan.label(size)}: GPU busy {busy:.3f} s of {wall:.3f} s")
+    return shares[0], shares[-1]
+
+
+def calibrate_handler(plan: Plan, app, repeats: int = 1, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure one handler and fit it: the `fit` entry that build_table takes."""
+    points = [(plan.units(size), seconds) for size, seconds in measure(plan, app, plan.sizes(app), repeats, say)]
+    overhead, per_unit = fit_line(points)
+    overhead_share, share = gpu_shares(plan, app, say)
+    return {
+        "unit": plan.unit,
+        "overhead_s": _round(overhead),
+        "per_unit_s": _round(per_unit),
+        "overhead_gpu_share": overhead_share,
+        "gpu_share": share,
+        "points": [[round(units, 4), round(seconds, 4)] for units, seconds in points],
+    }
+
+
+def import_app():
+    """The Space's app.py, imported from the Space's folder (the model loads onto the local GPU)."""
+    if str(SPACE_DIR) not in sys.path:
+        sys.path.insert(0, str(SPACE_DIR))
+    import durations
+
+    durations.log.setLevel("WARNING")  # one line per call is for the Space's logs, not for this table
+    import app
+
+    return app
+
+
+# --- the command -----------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m zerogpu.calibrate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", choices=list(TARGETS), help="the slice to declare for (default: the file's)")
+    parser.add_argument("--margin", type=float, default=DEFAULT_MARGIN, help="safety margin (default: %(default)s)")
+    parser.add_argument("--slice-factor", type=float, help="target time / this GPU's time for GPU-bound work")
+    parser.add_argument("--grant-factor", type=float, help="what ZeroGPU multiplies declared seconds by")
+    parser.add_argument("--floor", type=int, help="the fewest seconds to declare (default: 5 on ZeroGPU, 1 local)")
+    parser.add_argument("--ceiling", type=int, default=DEFAULT_CEILING_S, help="the most (default: %(default)s)")
+    parser.add_argument(
+        "--load-gbs",
+        type=float,
+        default=DEFAULT_LOAD_GBS,
+        help="GB/s moving weights to a fresh "
+        "worker's GPU, for the cold-start allowance; 0 leaves it out (default: %(default)s)",
+    )
+    parser.add_argument("--handler", action="append", help="calibrate only this handler (repeatable)")
+    parser.add_argument("--repeats", type=int, default=1, help="calls per size; the median counts (default: 1)")
+    parser.add_argument("--output", type=Path, default=DURATIONS_FILE, help="where to write (default: durations.json)")
+    parser.add_argument("--refit", action="store_true", help="no GPU: recompute from the fits already in the file")
+    parser.add_argument("--dry-run", action="store_true", help="print the result, write nothing")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    current = json.loads(DURATIONS_FILE.read_text(encoding="utf-8")) if DURATIONS_FILE.is_file() else None
+    target = args.target or (current["target"]["size"] if current else "large")
+    factor, grant = args.slice_factor, args.grant_factor
+    if args.refit:
+        if current is None:
+            print(f"{DURATIONS_FILE} does not exist: nothing to refit.", file=sys.stderr)
+            return 1
+        fits = {name: {"unit": e["unit"], **e["fit"], "points": e["points"]} for name, e in current["handlers"].items()}
+        measured = current["measured"]
+        if current["target"]["size"] == target:  # same slice, same measurements: keep the factors unless overridden
+            factor = current["target"]["slice_factor"] if factor is None else factor
+            grant = current["target"]["grant_factor"] if grant is None else grant
+    else:
+        try:
+            gpu = check_gpu()
+        except NoGPU as error:
+            print(f"calibrate: {error}\nIt times the handlers on a local NVIDIA GPU; nothing was written. On a machine "
+                  "without one, `--refit` recomputes durations.json from the measurements it already holds.",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        import torch
+
+        print(f"calibrate: timing the handlers on {gpu} (torch {torch.__version__})")
+        app = import_app()
+        weights_gb = round(torch.cuda.memory_allocated() / 1e9, 3)  # what a fresh ZeroGPU worker moves first
+        names = args.handler or [name for name in PLANS if callable(getattr(app, name, None))]
+        unknown = [name for name in names if name not in PLANS]
+        if unknown:
+            print(f"calibrate: no plan for {', '.join(unknown)}: it knows {', '.join(PLANS)}", file=sys.stderr)
+            return 1
+        fits = {name: calibrate_handler(PLANS[name], app, args.repeats) for name in names}
+        if current:  # handlers not measured this time keep their entries
+            fits = {**{n: {"unit": e["unit"], **e["fit"], "points": e["points"]} for n, e in current["handlers"].items()},
+                    **fits}  # fmt: skip
+        measured = {
+            "gpu": gpu,
+            "torch": torch.__version__,
+            "date": datetime.date.today().isoformat(),
+            "weights_gb": weights_gb,
+            "command": "python -m zerogpu.calibrate " + " ".join(sys.argv[1:] if argv is None else argv),
+        }
+    try:
+        table = build_table(fits, measured, target, args.margin, factor, grant, args.floor, args.ceiling,
+                            args.load_gbs)  # fmt: skip
+    except ValueError as error:
+        print(f"calibrate: {error}", file=sys.stderr)
+        return 1
+    print(summary(table))
+    if args.dry_run:
+        print(dumps(table), end="")
+        return 0
+    write(table, args.output)
+    print(f"calibrate: wrote {args.output}")
+    return 0
+
+
+def summary(table: dict[str, Any]) -> str:
+    goal = table["target"]
+    heading = f"For {goal['gpu']}: slice factor {goal['slice_factor']}, grant factor {goal['grant_factor']}, "
+    lines = [heading + f"margin {goal['margin']}, cold start {goal['cold_start_s']} s"]
+    for name, entry in table["handlers"].items():
+        lines.append(
+            f"  {name}: {entry['overhead_s']} s + {entry['per_unit_s']} s per {entry['unit']} "
+            f"(measured {entry['fit']['overhead_s']} s + {entry['fit']['per_unit_s']} s, "
+            f"GPU busy {entry['fit']['gpu_share']:.0%} per unit), clamped to {entry['floor_s']}..{entry['ceiling_s']} s"
+        )
+        for units, seconds, declared in uncovered(entry, goal["margin"]):
+            lines.append(f"    warning: at {units} units the fit at this GPU's speed gives {declared} s, but it took "
+                         f"{seconds} s: consider --margin")  # fmt: skip
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

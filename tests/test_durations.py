@@ -1,0 +1,93 @@
+"""The duration coefficients each kind ships: one table per GPU size, in calibrate's own format and arithmetic, with
+an entry for every handler the kind's app.py estimates, and estimates that the ceiling never cuts short."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import TEMPLATE_DIR
+
+from benchmarks.gpu.shipped_durations import SIZES, load_calibrate
+from extensions.kinds import kind_durations, load_kinds
+
+KINDS = load_kinds(TEMPLATE_DIR / "kinds")
+CALIBRATE = load_calibrate()
+# The largest input each kind's UI allows, in the units its estimator passes (see each app.py.jinja).
+LARGEST_UNITS = {"chat": 1024, "generate": 50 * 1024 * 1024 / 1_000_000}
+
+
+def shipped(kind: str) -> dict:
+    return json.loads((TEMPLATE_DIR / "kinds" / kind / "durations.json").read_text(encoding="utf-8"))
+
+
+def estimated_handlers(kind: str) -> set[str]:
+    app = (TEMPLATE_DIR / "kinds" / kind / "app.py.jinja").read_text(encoding="utf-8")
+    return set(re.findall(r'durations\.estimate\("(\w+)"', app))
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_kind_ships_a_table_per_size_for_every_handler(kind):
+    tables = shipped(kind)
+    assert set(tables) == set(SIZES)
+    for size, table in tables.items():
+        assert table["target"]["size"] == size
+        assert set(table["handlers"]) == estimated_handlers(kind) != set()
+        assert table["measured"]["gpu"] and ("basis" in table["measured"] or "command" in table["measured"]), (
+            "say where the coefficients come from"
+        )
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_shipped_tables_are_what_calibrate_computes_from_their_fits(kind):
+    """Nobody edits a declared coefficient by hand: the shipped numbers follow from the fit and the stated factors."""
+    for size, table in shipped(kind).items():
+        fits = {name: {"unit": e["unit"], **e["fit"], "points": e["points"]} for name, e in table["handlers"].items()}
+        assert CALIBRATE.build_table(fits, table["measured"], size) == table
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_largest_request_the_ui_allows_fits_under_the_ceiling(kind):
+    for table in shipped(kind).values():
+        for name, entry in table["handlers"].items():
+            unclamped = entry["overhead_s"] + entry["per_unit_s"] * LARGEST_UNITS[name]
+            assert unclamped < entry["ceiling_s"], f"{name}: the ceiling would cut the largest request short"
+            assert CALIBRATE.estimate(entry, 0) >= entry["floor_s"] >= 1
+
+
+def test_kind_durations_renders_one_size_and_refuses_others():
+    text = kind_durations("image-generation", "xlarge", TEMPLATE_DIR / "kinds")
+    assert text == CALIBRATE.dumps(shipped("image-generation")["xlarge"])
+    with pytest.raises(ValueError, match="medium"):
+        kind_durations("image-generation", "medium", TEMPLATE_DIR / "kinds")
+
+
+def test_the_gpu_benchmark_refuses_to_run_without_a_gpu(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "benchmarks/gpu/calibrate_on_gpu.py", "--out", str(tmp_path)],
+        cwd=TEMPLATE_DIR, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "prepare_calibrate.sh" in run.stdout or "No CUDA GPU" in run.stdout
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_gpu_benchmark_tables_show_ratios_and_the_rule_sheet():
+    from benchmarks.gpu import calibrate_on_gpu as benchmark
+
+    fit = {"unit": "step x megapixel", "overhead_s": 0.5, "per_unit_s": 0.03, "overhead_gpu_share": 0.5,
+           "gpu_share": 0.9, "points": [[1.0, 0.5], [52.4, 2.1]]}  # fmt: skip
+    measured = {"gpu": "NVIDIA H100 80GB HBM3", "weights_gb": 4.4}
+    tables = {target: CALIBRATE.build_table({"generate": fit}, measured, target) for target in ("local", "large")}
+    rows = [{"input": "50 steps, 1024x1024", "source": "fit", "units": 52.4, "actual_s": 2.1,
+             "declared_local_s": CALIBRATE.estimate(tables["local"]["handlers"]["generate"], 52.4),
+             "declared_large_s": CALIBRATE.estimate(tables["large"]["handlers"]["generate"], 52.4),
+             "rule_sheet_s": benchmark.rule_sheet_default("generate", (50, 1024, 1024))}]  # fmt: skip
+    result = {"kind": "image-generation", "handler": "generate", "params_b": 2.2, "fit": fit, "tables": tables,
+              "rows": rows}  # fmt: skip
+    table = benchmark.markdown(result)
+    assert "| input | actual s | declared s | declared/actual | rule sheet s |" in table
+    assert "| 50 steps, 1024x1024 | 2.10 | 3 | 1.43 | 175 | 83.3 |" in table
+    assert "1 of 1 ratios in [1.0, 1.5]" in table
+    assert benchmark.rule_sheet_default("chat", 1024) == 60
