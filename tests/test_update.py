@@ -168,7 +168,7 @@ def test_changing_one_answer_rewrites_what_depends_on_it_and_nothing_else(templa
     assert after == new_copy
     assert answers(space)["_commit"] == OLD and answers(space)[question] == answer
     if question == "gpu_size":
-        assert depends == {".copier-answers.yml", "README.md", "app.py"}
+        assert depends == {".copier-answers.yml", "README.md", "app.py", "durations.json"}
         diff = git("diff", "--unified=0", "--", "app.py", cwd=space).splitlines()
         assert [line for line in diff if line.startswith(("+", "-")) and not line.startswith(("+++", "---"))] == [
             '-@spaces.GPU(duration=chat_duration, size="large")',

@@ -223,7 +223,7 @@ def test_the_table_adds_the_cold_start_and_states_its_factors():
     scale = (1 + 0.5 * (factor - 1)) * 1.2 / 1.5
     assert entry["overhead_s"] == pytest.approx(1.0 * scale + 2.0 * 1.2 / 1.5, rel=1e-3)
     assert entry["per_unit_s"] == pytest.approx(0.1 * scale, rel=1e-3)
-    assert (entry["floor_s"], entry["ceiling_s"]) == (5, 120)
+    assert (entry["floor_s"], entry["ceiling_s"]) == (5, 60)
     local = calibrate.build_table({"work": FIT}, measured, "local")
     assert local["target"]["cold_start_s"] == 0 and local["handlers"]["work"]["floor_s"] == 1
     assert local["handlers"]["work"]["overhead_s"] == pytest.approx(1.25)

@@ -101,6 +101,19 @@ class Module:
         return isinstance(expression, ast.Name) and expression.id in self.gpu_names
 
     @cached_property
+    def startup_calls(self) -> set[str]:
+        """Names of the functions the app calls at module scope: GPU functions among them run once at start-up
+        (ahead-of-time compilation), not per request."""
+        names = set()
+        for statement in self.tree.body:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            for node in ast.walk(statement):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    names.add(node.func.id)
+        return names
+
+    @cached_property
     def handlers(self) -> list[GpuHandler]:
         handlers = []
         for function in self.functions.values():
