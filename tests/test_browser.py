@@ -90,10 +90,18 @@ def open_accordion(page: Page, label: str) -> None:
 
 
 def set_number(page: Page, label: str, value: float) -> None:
-    """Type into a slider's number box, as a person would, and leave it so that Gradio takes the value."""
+    """Type into a slider's number box, as a person would, and leave it so that Gradio takes the value.
+
+    On a loaded machine Gradio can still be settling the page's initial values when the box is first typed into, and
+    puts the default back: type again until the value stays (a person would see it and retype).
+    """
     box = page.get_by_label(f"number input for {label}")
-    box.fill(str(value))
-    box.press("Tab")
+    for _ in range(5):
+        box.fill(str(value))
+        box.press("Tab")
+        page.wait_for_timeout(500)
+        if box.input_value() == str(value):
+            break
     expect(box).to_have_value(str(value))
 
 
