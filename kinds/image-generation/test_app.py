@@ -45,6 +45,19 @@ def test_every_call_writes_its_own_file(app_module):
             assert image.format == "PNG" and image.size == (256, 256)
 
 
+def test_a_request_leaves_the_shared_weights_in_their_dtype(app_module):
+    """On a GPU the app loads bfloat16 weights; a request that cast the shared pipeline to float32 would make every
+    later one several times slower and twice as big (diffusers' from_pipe does so unless told the dtype)."""
+    pipe = app_module.pipe
+    pipe.to(torch.bfloat16)  # as on a GPU; CPU runs the tiny model in bfloat16 too
+    try:
+        app_module.generate(*REQUEST.values(), 256, 256, 3)
+        dtypes = {name: part.dtype for name, part in pipe.components.items() if isinstance(part, torch.nn.Module)}
+        assert set(dtypes.values()) == {torch.bfloat16}, dtypes
+    finally:
+        pipe.to(torch.float32)
+
+
 # Out-of-range slider values are refused by Gradio's Slider itself; the app's checks refuse the rest (and the same
 # values in direct calls, as test_the_handler_refuses_out_of_range_values shows).
 @pytest.mark.parametrize(
