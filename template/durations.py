@@ -4,9 +4,10 @@ ZeroGPU checks the seconds a call declares, not the seconds it uses, against the
 shorter requests queue first: an estimate that overshoots locks visitors out early, one that undershoots gets the
 call aborted. So the estimates here are fitted to measurements rather than guessed:
 
-- `estimate(handler, units)`: `overhead_s + per_unit_s * units` from durations.json, rounded up to whole seconds
-  (ZeroGPU reads the value as `timedelta(seconds=...).seconds`, which drops fractions) and clamped to the file's
-  `floor_s` and `ceiling_s`.
+- `estimate(handler, **units)`: `overhead_s` plus, for each unit of work the handler's entry in durations.json
+  prices (new tokens; steps, megapixels and steps x megapixels), its `per_unit_s` times the amount asked for,
+  rounded up to whole seconds (ZeroGPU reads the value as `timedelta(seconds=...).seconds`, which drops fractions)
+  and clamped to the file's `floor_s` and `ceiling_s`.
 - `logged(estimator)`: wraps a handler so that every call prints one line with the seconds it declared and the
   seconds it took, e.g. `duration generate: declared 9 s, took 3.41 s (declared/actual 2.64)`.
 
@@ -43,9 +44,14 @@ def load(path: Path = DURATIONS_FILE) -> dict[str, Any]:
     """The durations file, checked enough that a broken one fails at start-up rather than on a visitor's call."""
     table = json.loads(Path(path).read_text(encoding="utf-8"))
     for name, entry in table["handlers"].items():
-        for key in ("overhead_s", "per_unit_s", "floor_s", "ceiling_s"):
-            if not isinstance(entry.get(key), int | float) or entry[key] < 0:
-                raise ValueError(f"{path}: handlers.{name}.{key} must be a number >= 0, not {entry.get(key)!r}")
+        costs = entry.get("per_unit_s")
+        if not isinstance(costs, dict) or not costs:
+            raise ValueError(f"{path}: handlers.{name}.per_unit_s must map each unit of work to its seconds")
+        numbers = {key: entry.get(key) for key in ("overhead_s", "floor_s", "ceiling_s")}
+        numbers.update({f"per_unit_s.{unit}": cost for unit, cost in costs.items()})
+        for key, value in numbers.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                raise ValueError(f"{path}: handlers.{name}.{key} must be a number >= 0, not {value!r}")
         if not 1 <= entry["floor_s"] <= entry["ceiling_s"]:
             raise ValueError(f"{path}: handlers.{name} needs 1 <= floor_s <= ceiling_s")
     return table
@@ -54,11 +60,20 @@ def load(path: Path = DURATIONS_FILE) -> dict[str, Any]:
 TABLE = load()
 
 
-def estimate(handler: str, units: float, table: dict[str, Any] | None = None) -> int:
-    """Whole seconds for `units` of work (new tokens, steps x megapixels, ...) in `handler`, within floor and ceiling."""
-    entry = (table or TABLE)["handlers"][handler]
-    seconds = math.ceil(round(entry["overhead_s"] + entry["per_unit_s"] * max(units, 0), 6))
+def seconds_for(entry: dict[str, Any], units: dict[str, float]) -> int:
+    """Whole seconds for one handler entry and the amounts of work asked for, within its floor and ceiling."""
+    costs = entry["per_unit_s"]
+    if set(units) != set(costs):
+        raise ValueError(f"durations.json prices {sorted(costs)}, but the estimator passed {sorted(units)}")
+    seconds = entry["overhead_s"] + sum(cost * max(float(units[unit]), 0.0) for unit, cost in costs.items())
+    seconds = math.ceil(round(seconds, 6))  # up, so that the margin is never cut; round(): 3.0000000001 stays 3
     return int(min(max(seconds, entry["floor_s"]), entry["ceiling_s"]))
+
+
+def estimate(handler: str, **units: float) -> int:
+    """Whole seconds to declare for `handler` (its entry in durations.json) given the work asked for, by unit:
+    e.g. `estimate("generate", steps=25, megapixels=1.05, step_megapixels=26.2)`."""
+    return seconds_for(TABLE["handlers"][handler], units)
 
 
 def logged(estimator: Callable[..., int]) -> Callable[[Callable], Callable]:

@@ -89,10 +89,25 @@ def test_the_handler_refuses_out_of_range_values(app_module, steps, guidance, si
 
 
 def test_estimate_grows_with_steps_and_pixels_and_stays_clamped(app_module):
-    small = app_module.generate_duration("cat", "", 4, 7.0, 256, 256, 0)
-    large = app_module.generate_duration("cat", "", 50, 7.0, 1024, 1024, 0)
-    assert isinstance(small, int) and isinstance(large, int)
-    assert 1 <= small < large <= app_module.durations.load()["handlers"]["generate"]["ceiling_s"]
+    table = {"handlers": {"generate": {**app_module.durations.load()["handlers"]["generate"], "floor_s": 1}}}
+    with mock.patch.dict(app_module.durations.TABLE, table):  # no floor, to see every term count
+        few = app_module.generate_duration("cat", "", 4, 7.0, 256, 256, 0)
+        more_steps = app_module.generate_duration("cat", "", 50, 7.0, 256, 256, 0)
+        more_pixels = app_module.generate_duration("cat", "", 50, 7.0, 1024, 1024, 0)
+    assert all(isinstance(seconds, int) for seconds in (few, more_steps, more_pixels))
+    assert 1 <= few < more_steps < more_pixels
+
+
+def test_the_largest_image_the_ui_allows_fits_under_the_ceiling(app_module):
+    """At the ceiling the estimate would be clamped, and ZeroGPU would stop the call before the image is done."""
+    entry = app_module.durations.load()["handlers"]["generate"]
+    steps, megapixels = app_module.MAX_STEPS, app_module.MAX_SIDE**2 / 1_000_000
+    largest = {"steps": steps, "megapixels": megapixels, "step_megapixels": steps * megapixels}
+    needed = app_module.durations.seconds_for({**entry, "ceiling_s": 10**6}, largest)
+    assert needed < entry["ceiling_s"], (
+        f"{steps} steps at {app_module.MAX_SIDE}x{app_module.MAX_SIDE} need {needed} s, over durations.json's "
+        f"{entry['ceiling_s']} s ceiling: lower MAX_STEPS or MAX_SIDE in app.py, or raise the ceiling"
+    )
 
 
 def logged_calls(app_log) -> list[tuple[int, float]]:

@@ -71,10 +71,20 @@ def test_a_whole_number_temperature_samples(client, temperature):
 
 
 def test_estimate_grows_with_the_tokens_asked_for_and_stays_clamped(app_module):
-    estimates = [app_module.chat_duration("Hi", [], tokens, 0.7) for tokens in (1, 256, 1024)]
+    estimates = [app_module.chat_duration("Hi", [], tokens, 0.7) for tokens in (1, 256, app_module.MAX_NEW_TOKENS)]
     assert all(isinstance(seconds, int) for seconds in estimates)
     assert estimates == sorted(estimates) and estimates[0] < estimates[-1]
     assert 1 <= estimates[0] and estimates[-1] <= app_module.durations.load()["handlers"]["chat"]["ceiling_s"]
+
+
+def test_the_most_tokens_the_ui_allows_fit_under_the_ceiling(app_module):
+    """At the ceiling the estimate would be clamped, and ZeroGPU would stop the reply before it is done."""
+    entry = app_module.durations.load()["handlers"]["chat"]
+    needed = app_module.durations.seconds_for({**entry, "ceiling_s": 10**6}, {"new_tokens": app_module.MAX_NEW_TOKENS})
+    assert needed < entry["ceiling_s"], (
+        f"{app_module.MAX_NEW_TOKENS} new tokens need {needed} s, over durations.json's {entry['ceiling_s']} s "
+        "ceiling: lower MAX_NEW_TOKENS in app.py, or raise the ceiling (python -m zerogpu.calibrate --refit --ceiling)"
+    )
 
 
 def logged_calls(app_log) -> list[tuple[int, float]]:

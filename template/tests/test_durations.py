@@ -19,7 +19,13 @@ import durations
 from zerogpu import calibrate
 
 SPACE_DIR = Path(__file__).resolve().parent.parent
-FIT = {"unit": "step", "overhead_s": 1.0, "per_unit_s": 0.1, "gpu_share": 0.5, "points": [[1, 1.1], [50, 6.0]]}
+# A handler priced per step: wall seconds 1 + 0.1 x steps, of which the GPU is busy 0.5 + 0.05 x steps.
+FIT = {
+    "overhead_s": 1.0,
+    "per_unit_s": {"steps": 0.1},
+    "gpu": {"overhead_s": 0.5, "per_unit_s": {"steps": 0.05}},
+    "points": [{"steps": 1, "seconds": 1.1}, {"steps": 50, "seconds": 6.0}],
+}
 
 
 def app_tree() -> ast.Module:
@@ -80,27 +86,50 @@ def test_estimates_are_whole_seconds_within_floor_and_ceiling(tmp_path):
     table = calibrate.build_table({"work": FIT}, {"gpu": "NVIDIA H100 80GB HBM3", "weights_gb": 3.0}, "large")
     path = tmp_path / "durations.json"
     calibrate.write(table, path)
-    written = durations.load(path)
-    entry = written["handlers"]["work"]
-    for units in (0, 1e-9, 0.5, 1, 7.3, 50, 1e3, 1e9, -5):
-        seconds = durations.estimate("work", units, written)
-        assert isinstance(seconds, int) and entry["floor_s"] <= seconds <= entry["ceiling_s"], (units, seconds)
-        assert seconds == calibrate.estimate(entry, units)
-    assert durations.estimate("work", 1e9, written) == entry["ceiling_s"]
-    assert durations.estimate("work", 0, written) == max(entry["floor_s"], math.ceil(entry["overhead_s"]))
+    entry = durations.load(path)["handlers"]["work"]
+    for steps in (0, 1e-9, 0.5, 1, 7.3, 50, 1e3, 1e9, -5):
+        seconds = durations.seconds_for(entry, {"steps": steps})
+        assert isinstance(seconds, int) and entry["floor_s"] <= seconds <= entry["ceiling_s"], (steps, seconds)
+        assert seconds == calibrate.estimate(entry, {"steps": steps})
+    assert durations.seconds_for(entry, {"steps": 1e9}) == entry["ceiling_s"]
+    assert durations.seconds_for(entry, {"steps": 0}) == max(entry["floor_s"], math.ceil(entry["overhead_s"]))
 
 
-def test_estimates_round_up_so_the_margin_is_never_cut():
-    entry = {"overhead_s": 1.0, "per_unit_s": 0.5, "floor_s": 1, "ceiling_s": 120}
-    table = {"handlers": {"work": entry}}
-    assert durations.estimate("work", 5, table) == 4  # 3.5 s: ZeroGPU would truncate a float to 3
-    assert durations.estimate("work", 4, table) == 3  # exactly 3.0 s stays 3, despite float noise
+def test_every_unit_counts_and_rounds_up_so_the_margin_is_never_cut():
+    entry = {"overhead_s": 1.0, "per_unit_s": {"steps": 0.5, "megapixels": 2.0}, "floor_s": 1, "ceiling_s": 120}
+    assert durations.seconds_for(entry, {"steps": 5, "megapixels": 0}) == 4  # 3.5 s: ZeroGPU would truncate it to 3
+    assert durations.seconds_for(entry, {"steps": 4, "megapixels": 0}) == 3  # exactly 3.0 s stays 3
+    assert durations.seconds_for(entry, {"steps": 4, "megapixels": 1.5}) == 6
 
 
-def test_a_broken_data_file_fails_at_load(tmp_path):
+def test_an_estimator_passing_other_units_than_the_file_prices_is_refused():
+    entry = {"overhead_s": 1.0, "per_unit_s": {"steps": 0.5, "megapixels": 2.0}, "floor_s": 1, "ceiling_s": 120}
+    with pytest.raises(ValueError, match=r"prices \['megapixels', 'steps'\], but the estimator passed \['steps'\]"):
+        durations.seconds_for(entry, {"steps": 5})
+    with pytest.raises(ValueError, match="tokens"):
+        durations.seconds_for(entry, {"steps": 5, "megapixels": 1, "tokens": 3})
+
+
+def test_every_estimator_in_app_py_passes_the_units_its_entry_prices():
+    table = durations.load()
+    for node in ast.walk(app_tree()):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "durations.estimate":
+            handler = ast.literal_eval(node.args[0])
+            passed = {keyword.arg for keyword in node.keywords}
+            assert passed == set(table["handlers"][handler]["per_unit_s"]), (handler, passed)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"per_unit_s": {"steps": -1}}, "per_unit_s.steps"), ({"per_unit_s": 0.1}, "map each unit"),
+     ({"per_unit_s": {}}, "map each unit"), ({"overhead_s": True}, "overhead_s"), ({"ceiling_s": None}, "ceiling_s"),
+     ({"overhead_s": float("inf")}, "overhead_s"), ({"floor_s": 0}, "floor_s"), ({"floor_s": 9, "ceiling_s": 5}, "floor_s")],
+)  # fmt: skip
+def test_a_broken_data_file_fails_at_load(tmp_path, change, message):
+    entry = {"overhead_s": 1, "per_unit_s": {"steps": 0.1}, "floor_s": 1, "ceiling_s": 60, **change}
     path = tmp_path / "durations.json"
-    path.write_text(json.dumps({"handlers": {"work": {"overhead_s": 1, "per_unit_s": -1, "floor_s": 1}}}))
-    with pytest.raises(ValueError, match="per_unit_s"):
+    path.write_text(json.dumps({"handlers": {"work": entry}}))
+    with pytest.raises(ValueError, match=message):
         durations.load(path)
 
 
@@ -174,22 +203,47 @@ def test_async_handlers_are_refused():
 # --- calibrate: the arithmetic ---------------------------------------------------------------------------------------
 
 
+def points(function, sizes) -> list[dict]:
+    return [{**size, "seconds": function(**size)} for size in sizes]
+
+
 def test_the_fit_recovers_overhead_and_cost_per_unit():
-    points = [(units, 0.8 + 0.03 * units) for units in (1, 64, 256, 512, 1024)]
-    overhead, per_unit = calibrate.fit_line(points)
-    assert overhead == pytest.approx(0.8) and per_unit == pytest.approx(0.03)
+    measured = points(lambda new_tokens: 0.8 + 0.03 * new_tokens, [{"new_tokens": n} for n in (1, 64, 256, 512, 1024)])
+    overhead, per_unit = calibrate.fit_costs(measured, ["new_tokens"])
+    assert overhead == pytest.approx(0.8) and per_unit == {"new_tokens": pytest.approx(0.03)}
+
+
+def test_the_fit_separates_several_units():
+    """Images: a cost per step (the host launching the UNet), per megapixel (VAE, PNG) and per step x megapixel."""
+    sizes = [
+        {"steps": s, "megapixels": m, "step_megapixels": s * m} for s in (1, 10, 25, 50) for m in (0.07, 0.4, 1.05)
+    ]
+    measured = points(lambda steps, megapixels, step_megapixels: 0.2 + 0.04 * steps + 0.7 * megapixels
+                      + 0.02 * step_megapixels, sizes)  # fmt: skip
+    overhead, per_unit = calibrate.fit_costs(measured, ["steps", "megapixels", "step_megapixels"])
+    assert overhead == pytest.approx(0.2)
+    assert per_unit == pytest.approx({"steps": 0.04, "megapixels": 0.7, "step_megapixels": 0.02})
 
 
 def test_the_fit_weighs_relative_error_and_never_goes_negative():
-    noisy = [(1, 0.5), (10, 1.6), (100, 9.0), (1000, 110.0)]
-    overhead, per_unit = calibrate.fit_line(noisy)
-    assert overhead >= 0 and per_unit > 0
-    worst = max(abs(overhead + per_unit * u - s) / s for u, s in noisy)
-    assert worst < 0.25
-    assert calibrate.fit_line([(1, 5.0), (10, 4.0), (100, 3.0)]) == (5.0, 0.0)  # falling with size: all overhead
-    assert calibrate.fit_line([(5, 2.0), (5, 4.0)]) == (4.0, 0.0)  # one size only
+    noisy = [
+        {"n": 1, "seconds": 0.5},
+        {"n": 10, "seconds": 1.6},
+        {"n": 100, "seconds": 9.0},
+        {"n": 1000, "seconds": 110.0},
+    ]
+    overhead, per_unit = calibrate.fit_costs(noisy, ["n"])
+    assert overhead >= 0 and per_unit["n"] > 0
+    assert max(abs(overhead + per_unit["n"] * p["n"] - p["seconds"]) / p["seconds"] for p in noisy) < 0.25
+    falling = [{"n": 1, "seconds": 5.0}, {"n": 10, "seconds": 4.0}, {"n": 100, "seconds": 3.0}]
+    overhead, per_unit = calibrate.fit_costs(falling, ["n"])
+    assert per_unit == {"n": 0.0} and 3.0 < overhead < 5.0  # falling with size: all overhead
+    # Time that does not grow with one of two units: that unit costs nothing, rather than something negative.
+    flat = points(lambda a, b: 1.0 + 0.5 * a, [{"a": a, "b": b} for a in (1, 5, 9) for b in (1, 5, 9)])
+    overhead, per_unit = calibrate.fit_costs(flat, ["a", "b"])
+    assert per_unit == {"a": pytest.approx(0.5), "b": 0.0} and overhead == pytest.approx(1.0)
     with pytest.raises(ValueError):
-        calibrate.fit_line([])
+        calibrate.fit_costs([], ["n"])
 
 
 def test_the_slice_factor_is_the_larger_of_the_bandwidth_and_compute_ratios():
@@ -201,16 +255,17 @@ def test_the_slice_factor_is_the_larger_of_the_bandwidth_and_compute_ratios():
     assert calibrate.slice_factor("Some Future GPU", "local") == 1.0
 
 
-def test_margin_slice_and_grant_factors_apply_to_the_gpu_share_only():
-    # Half the time on the GPU, a slice 3x slower: 1 + 0.5 * (3 - 1) = 2x; then x1.25 margin, /1.5 grant.
+def test_only_the_gpu_seconds_slow_down_on_the_slice_then_margin_and_grant_apply():
+    # Wall 1 + 0.1 x steps, GPU 0.5 + 0.05 x steps, a slice 3x slower: 1 + 0.5 x 2 = 2 s and 0.1 + 0.05 x 2 = 0.2 s
+    # per step; then x1.25 margin and /1.5 grant.
     overhead, per_unit = calibrate.declared_coefficients(FIT, factor=3.0, margin=1.25, grant_factor=1.5)
-    assert overhead == pytest.approx(1.0 * 2 * 1.25 / 1.5, rel=1e-3) and overhead >= 1.0 * 2 * 1.25 / 1.5
-    assert per_unit == pytest.approx(0.1 * 2 * 1.25 / 1.5, rel=1e-3)
-    cpu_bound = {**FIT, "gpu_share": 0.0}
-    assert calibrate.declared_coefficients(cpu_bound, 3.0, 1.25, 1.0) == (1.25, 0.125)
-    # The overhead has a share of its own when one was measured: here all GPU, so 3x, while the unit cost is not.
-    split = {**cpu_bound, "overhead_gpu_share": 1.0}
-    assert calibrate.declared_coefficients(split, 3.0, 1.25, 1.0) == (3.75, 0.125)
+    assert overhead == pytest.approx(2.0 * 1.25 / 1.5, rel=1e-3) and overhead >= 2.0 * 1.25 / 1.5
+    assert per_unit == {"steps": pytest.approx(0.2 * 1.25 / 1.5, rel=1e-3)}
+    host_only = {**FIT, "gpu": {"overhead_s": 0.0, "per_unit_s": {"steps": 0.0}}}
+    assert calibrate.declared_coefficients(host_only, 3.0, 1.25, 1.0) == (1.25, {"steps": 0.125})
+    # A faster target takes GPU time off, never below nothing.
+    all_gpu = {**FIT, "gpu": {"overhead_s": 1.0, "per_unit_s": {"steps": 0.1}}}
+    assert calibrate.declared_coefficients(all_gpu, 0.5, 1.0, 1.0) == (0.5, {"steps": 0.05})
 
 
 def test_the_table_adds_the_cold_start_and_states_its_factors():
@@ -220,12 +275,12 @@ def test_the_table_adds_the_cold_start_and_states_its_factors():
     factor = calibrate.slice_factor(measured["gpu"], "large")
     assert target == {"size": "large", "gpu": calibrate.TARGETS["large"].description, "slice_factor": factor,
                       "grant_factor": 1.5, "margin": 1.2, "cold_start_s": 2.0}  # fmt: skip
-    scale = (1 + 0.5 * (factor - 1)) * 1.2 / 1.5
-    assert entry["overhead_s"] == pytest.approx(1.0 * scale + 2.0 * 1.2 / 1.5, rel=1e-3)
-    assert entry["per_unit_s"] == pytest.approx(0.1 * scale, rel=1e-3)
+    assert entry["overhead_s"] == pytest.approx((1.0 + 0.5 * (factor - 1)) * 1.2 / 1.5 + 2.0 * 1.2 / 1.5, rel=1e-3)
+    assert entry["per_unit_s"]["steps"] == pytest.approx((0.1 + 0.05 * (factor - 1)) * 1.2 / 1.5, rel=1e-3)
     assert (entry["floor_s"], entry["ceiling_s"]) == (5, 60)
     local = calibrate.build_table({"work": FIT}, measured, "local")
-    assert local["target"]["cold_start_s"] == 0 and local["handlers"]["work"]["floor_s"] == 1
+    assert local["target"]["cold_start_s"] == 0
+    assert (local["handlers"]["work"]["floor_s"], local["handlers"]["work"]["ceiling_s"]) == (1, 3600)
     assert local["handlers"]["work"]["overhead_s"] == pytest.approx(1.25)
     xlarge = calibrate.build_table({"work": FIT}, measured, "xlarge", factor=2.0)
     assert (xlarge["target"]["slice_factor"], xlarge["target"]["grant_factor"]) == (2.0, 1.0)
@@ -243,17 +298,27 @@ def test_the_file_format_round_trips(tmp_path):
     assert text == json.dumps(table, indent=2, ensure_ascii=False) + "\n"
     assert json.loads(text) == table and list(tmp_path.iterdir()) == [path]
     assert set(table) == {"about", "target", "measured", "handlers"}
-    assert set(table["handlers"]["work"]) == {"unit", "overhead_s", "per_unit_s", "floor_s", "ceiling_s", "fit",
-                                              "points"}  # fmt: skip
+    assert set(table["handlers"]["work"]) == {"overhead_s", "per_unit_s", "floor_s", "ceiling_s", "fit", "points"}
+    assert calibrate.stored_fits(table) == {"work": FIT}
 
 
 def test_the_shipped_file_is_what_calibrate_would_write_from_its_own_fits():
     shipped = json.loads((SPACE_DIR / "durations.json").read_text(encoding="utf-8"))
-    fits = {name: {"unit": e["unit"], **e["fit"], "points": e["points"]} for name, e in shipped["handlers"].items()}
     target = shipped["target"]
-    again = calibrate.build_table(fits, shipped["measured"], target["size"], target["margin"], target["slice_factor"],
-                                  target["grant_factor"])  # fmt: skip
+    again = calibrate.build_table(calibrate.stored_fits(shipped), shipped["measured"], target["size"], target["margin"],
+                                  target["slice_factor"], target["grant_factor"])  # fmt: skip
     assert again["handlers"] == shipped["handlers"]
+
+
+def test_the_summary_warns_of_what_the_margin_or_the_ceiling_does_not_cover():
+    late = {**FIT, "points": [*FIT["points"], {"steps": 20, "seconds": 9.0}]}  # the fit x 1.25 gives 4 s
+    table = calibrate.build_table({"work": late}, {"gpu": "NVIDIA H100 80GB HBM3"}, "large")
+    text = calibrate.summary(table, {"work": ("600 steps", {"steps": 600})})
+    assert "at steps 20 the fit at this GPU's speed declares 4 s, but it took 9.0 s" in text
+    assert "the largest request the UI allows (600 steps) needs" in text and "over the 60 s ceiling" in text
+    quiet = calibrate.summary(calibrate.build_table({"work": FIT}, {"gpu": "NVIDIA H100 80GB HBM3"}, "large"),
+                              {"work": ("50 steps", {"steps": 50})})  # fmt: skip
+    assert "warning" not in quiet
 
 
 # --- calibrate: the command ------------------------------------------------------------------------------------------
@@ -295,4 +360,5 @@ def test_refit_recomputes_from_the_stored_fits_without_a_gpu(tmp_path):
     for name, entry in refit["handlers"].items():
         assert entry["fit"] == shipped["handlers"][name]["fit"]
         scale = 1.5 / shipped["target"]["margin"]
-        assert entry["per_unit_s"] == pytest.approx(shipped["handlers"][name]["per_unit_s"] * scale, rel=1e-3)
+        for unit, cost in shipped["handlers"][name]["per_unit_s"].items():
+            assert entry["per_unit_s"][unit] == pytest.approx(cost * scale, rel=1e-3, abs=1e-4)

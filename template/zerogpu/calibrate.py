@@ -7,17 +7,20 @@
 What it does, per handler (app.py's `chat` or `generate`):
 1. Times the handler, as app.py defines it, over a spread of input sizes across the range the UI allows, forcing
    the worst case where the model could stop early (`min_new_tokens = max_new_tokens` for text), after one
-   untimed warm-up call.
-2. Fits `seconds = overhead + per_unit * units` by least squares on relative error (units: new tokens; steps x
-   megapixels), and measures the share of the time the GPU itself is busy (torch.profiler), on a small input for
-   the overhead (`overhead_gpu_share`) and on a large one for the cost per unit (`gpu_share`).
-3. Converts to the target ZeroGPU slice and writes the declared coefficients, each with its own share:
-   `declared = fitted * (1 + share * (slice_factor - 1)) * margin / grant_factor`, then clamps estimates to
+   untimed warm-up call. Each size is timed `--repeats` times (2) and the slowest counts: the first call at a new
+   image size pays set-up costs that later ones do not, and a visitor's first request may be that call.
+2. Fits `seconds = overhead + sum(per_unit[unit] * amount of unit)` by non-negative least squares on relative
+   error, over the units app.py's estimator passes (new tokens; denoising steps, megapixels of output and steps x
+   megapixels); then fits the seconds the GPU itself is busy (torch.profiler) the same way, on a few sizes chosen
+   so that every coefficient moves.
+3. Converts to the target ZeroGPU slice and writes the declared coefficients: the GPU's seconds slow down by the
+   slice factor, the host's (Python, tokenizers, PNG encoding) do not:
+   `declared = (fitted + gpu_fitted * (slice_factor - 1)) * margin / grant_factor`, then clamps estimates to
    `floor_s`..`ceiling_s`.
    - slice_factor: how much slower the target slice runs GPU-bound work than this GPU: the larger of the two
      ratios of memory bandwidth and of dense BF16 tensor throughput (NVIDIA datasheet figures, in GPUS and
-     TARGETS below). Only the GPU's share of the time is scaled: Python, tokenizers and PNG encoding run on the
-     CPU and do not slow down on a smaller GPU slice. Override with --slice-factor.
+     TARGETS below). Adding the slowed GPU seconds to the host's, rather than overlapping them, is the
+     conservative side. Override with --slice-factor.
    - grant_factor: ZeroGPU itself multiplies the seconds a `large` call declares by 1.5 on its Blackwell GPUs
      (the spaces package's `duration_factor`), for quota checks and the abort timer alike; `xlarge` calls get
      exactly what they declare (but count double against quota). Override with --grant-factor.
@@ -35,10 +38,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import math
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -53,12 +56,12 @@ DEFAULT_MARGIN = 1.25
 # who is not logged in has 120 s a day: a 60 s ceiling keeps every request within it (tests/test_zerogpu_contract.py).
 DEFAULT_CEILING_S = 60
 DEFAULT_LOAD_GBS = 2.0
-FIT_KEYS = ("overhead_s", "per_unit_s", "overhead_gpu_share", "gpu_share")
 ABOUT = (
-    "ZeroGPU duration estimates for this Space's GPU handlers, read by durations.py: seconds = overhead_s + "
-    "per_unit_s * units, rounded up to whole seconds and clamped to [floor_s, ceiling_s]. Written by "
-    "`python -m zerogpu.calibrate`; the `fit` entries are the coefficients measured on measured.gpu, before the "
-    "target's slice factor, margin and grant factor."
+    "ZeroGPU duration estimates for this Space's GPU handlers, read by durations.py: seconds = overhead_s + the sum "
+    "over per_unit_s of each unit's cost times the amount asked for, rounded up to whole seconds and clamped to "
+    "[floor_s, ceiling_s]. Written by `python -m zerogpu.calibrate`; each handler's `fit` holds the wall-clock "
+    "coefficients measured on measured.gpu and, under `gpu`, the GPU's own busy seconds fitted the same way, before "
+    "the target's slice factor, margin and grant factor; `points` holds the timings they were fitted to."
 )
 
 
@@ -71,15 +74,21 @@ class Target:
     bf16_tflops: float
     grant_factor: float  # what ZeroGPU multiplies the declared seconds by
     floor_s: int
+    ceiling_s: int
 
 
 # ZeroGPU's slices of an NVIDIA RTX PRO 6000 Blackwell Server Edition (hub docs, spaces-zerogpu, 2026-07): the card
 # has 1.6 TB/s of GDDR7 (1597 GB/s, Server Edition datasheet) and 4 PFLOPS of sparse FP4, that is about 500 dense
 # BF16 TFLOPS; `large` is half the card (a MIG half: half the SMs and half the memory bandwidth), `xlarge` the whole.
 TARGETS = {
-    "large": Target("half an NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU large)", 0.8, 250, 1.5, 5),
-    "xlarge": Target("a whole NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU xlarge)", 1.6, 500, 1.0, 5),
-    "local": Target("the GPU this ran on (no conversion)", 0, 0, 1.0, 1),
+    "large": Target(
+        "half an NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU large)", 0.8, 250, 1.5, 5, DEFAULT_CEILING_S
+    ),
+    "xlarge": Target(
+        "a whole NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU xlarge)", 1.6, 500, 1.0, 5, DEFAULT_CEILING_S
+    ),
+    # Dedicated hardware has no ZeroGPU quota to protect: the ceiling only guards against a runaway estimate.
+    "local": Target("the GPU this ran on (no conversion)", 0, 0, 1.0, 1, 3600),
 }
 
 # GPUs calibrate may run on, by the name torch reports (the longest matching fragment wins): memory bandwidth in TB/s
@@ -107,32 +116,36 @@ class NoGPU(RuntimeError):
 # --- the arithmetic (no torch needed) --------------------------------------------------------------------------------
 
 
-def fit_line(points: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    """Overhead and per-unit cost of `seconds = overhead + per_unit * units`, by least squares on relative error.
+def fit_costs(points: Sequence[dict[str, float]], units: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """Overhead and per-unit costs of `seconds = overhead + sum(cost[unit] * point[unit])`, by least squares on
+    relative error, with no coefficient below zero.
 
-    Each point is weighted by 1/seconds^2, so a 2-second call counts as much as a 60-second one: what matters is the
-    ratio of declared to actual seconds, at every size. Neither coefficient is allowed below zero; if the time does
-    not grow with the units (or one size was measured), all of it is overhead: the longest time seen.
+    Each point (the amount of each unit, and the `seconds` it took) is weighted by 1/seconds^2, so a 2-second call
+    counts as much as a 60-second one: what matters is the ratio of declared to actual seconds, at every size.
+    Non-negative least squares over a handful of coefficients: the best of the unconstrained fits on every subset
+    of them that comes out non-negative (the constrained optimum is one of these).
     """
-    points = [(float(units), float(seconds)) for units, seconds in points if seconds > 0]
-    if not points:
+    import numpy as np
+
+    rows = [point for point in points if point["seconds"] > 0]
+    if not rows:
         raise ValueError("no measurements to fit")
-    weights = [1 / seconds**2 for _, seconds in points]
-    sw = sum(weights)
-    sx = sum(w * x for w, (x, _) in zip(weights, points, strict=True))
-    sy = sum(w * y for w, (_, y) in zip(weights, points, strict=True))
-    sxx = sum(w * x * x for w, (x, _) in zip(weights, points, strict=True))
-    sxy = sum(w * x * y for w, (x, y) in zip(weights, points, strict=True))
-    determinant = sw * sxx - sx * sx
-    if len({x for x, _ in points}) < 2 or determinant <= 0:
-        return max(y for _, y in points), 0.0
-    per_unit = (sw * sxy - sx * sy) / determinant
-    overhead = (sy - per_unit * sx) / sw
-    if per_unit < 0:
-        return max(y for _, y in points), 0.0
-    if overhead < 0:
-        return 0.0, sxy / sxx
-    return overhead, per_unit
+    seconds = np.array([point["seconds"] for point in rows], dtype=float)
+    design = np.array([[1.0, *(float(point[unit]) for unit in units)] for point in rows]) / seconds[:, None]
+    target = np.ones(len(rows))
+    best: tuple[float, tuple[int, ...], Any] | None = None
+    for count in range(1, len(units) + 2):
+        for columns in itertools.combinations(range(len(units) + 1), count):
+            solution = np.linalg.lstsq(design[:, columns], target, rcond=None)[0]
+            if (solution < 0).any():
+                continue
+            residual = float(np.sum((design[:, columns] @ solution - target) ** 2))
+            if best is None or residual < best[0] - 1e-12:
+                best = (residual, columns, solution)
+    coefficients = [0.0] * (len(units) + 1)
+    for column, value in zip(best[1], best[2], strict=True):
+        coefficients[column] = float(value)
+    return coefficients[0], dict(zip(units, coefficients[1:], strict=True))
 
 
 def slice_factor(gpu_name: str, target: str) -> float | None:
@@ -148,15 +161,16 @@ def slice_factor(gpu_name: str, target: str) -> float | None:
 
 
 def declared_coefficients(
-    fit: dict[str, float], factor: float, margin: float, grant_factor: float
-) -> tuple[float, float]:
+    fit: dict[str, Any], factor: float, margin: float, grant_factor: float
+) -> tuple[float, dict[str, float]]:
     """The overhead and per-unit seconds to declare, from the fitted ones (see the module docstring)."""
+    gpu = fit["gpu"]
 
-    def scale(share: float) -> float:
-        return (1 + share * (factor - 1)) * margin / grant_factor
+    def scale(seconds: float, gpu_seconds: float) -> float:
+        return _round(max(seconds + gpu_seconds * (factor - 1), 0.0) * margin / grant_factor)
 
-    overhead_share = fit.get("overhead_gpu_share", fit["gpu_share"])
-    return _round(fit["overhead_s"] * scale(overhead_share)), _round(fit["per_unit_s"] * scale(fit["gpu_share"]))
+    overhead = scale(fit["overhead_s"], gpu["overhead_s"])
+    return overhead, {unit: scale(cost, gpu["per_unit_s"][unit]) for unit, cost in fit["per_unit_s"].items()}
 
 
 def _round(value: float) -> float:
@@ -167,9 +181,14 @@ def _round(value: float) -> float:
     return round(math.ceil(round(value / step, 6)) * step, 10)
 
 
-def estimate(entry: dict[str, Any], units: float) -> int:
-    """durations.estimate's arithmetic, for one handler entry of a table."""
-    seconds = math.ceil(round(entry["overhead_s"] + entry["per_unit_s"] * max(units, 0), 6))
+def unclamped(entry: dict[str, Any], units: dict[str, float]) -> float:
+    """An entry's seconds for the work asked for, before rounding and clamping."""
+    return entry["overhead_s"] + sum(cost * max(float(units[unit]), 0.0) for unit, cost in entry["per_unit_s"].items())
+
+
+def estimate(entry: dict[str, Any], units: dict[str, float]) -> int:
+    """durations.seconds_for's arithmetic, for one handler entry of a table."""
+    seconds = math.ceil(round(unclamped(entry, units), 6))
     return int(min(max(seconds, entry["floor_s"]), entry["ceiling_s"]))
 
 
@@ -181,10 +200,10 @@ def build_table(
     factor: float | None = None,
     grant_factor: float | None = None,
     floor_s: int | None = None,
-    ceiling_s: int = DEFAULT_CEILING_S,
+    ceiling_s: int | None = None,
     load_gbs: float = DEFAULT_LOAD_GBS,
 ) -> dict[str, Any]:
-    """The durations.json content for `target`, from each handler's fit (unit, overhead_s, per_unit_s, gpu_share)."""
+    """The durations.json content for `target`, from each handler's fit (overhead_s, per_unit_s, gpu, points)."""
     if factor is None:
         factor = slice_factor(measured["gpu"], target)
         if factor is None:
@@ -195,6 +214,7 @@ def build_table(
     goal = TARGETS[target]
     grant = goal.grant_factor if grant_factor is None else grant_factor
     floor = goal.floor_s if floor_s is None else floor_s
+    ceiling_s = goal.ceiling_s if ceiling_s is None else ceiling_s
     if margin < 1 or factor <= 0 or grant <= 0 or load_gbs < 0 or not 1 <= floor <= ceiling_s:
         raise ValueError("need margin >= 1, slice and grant factors > 0, load rate >= 0 and 1 <= floor <= ceiling")
     weights_gb = measured.get("weights_gb", 0)
@@ -203,12 +223,11 @@ def build_table(
     for name, fit in fits.items():
         overhead, per_unit = declared_coefficients(fit, factor, margin, grant)
         handlers[name] = {
-            "unit": fit["unit"],
             "overhead_s": _round(overhead + cold_start * margin / grant),
             "per_unit_s": per_unit,
             "floor_s": floor,
             "ceiling_s": ceiling_s,
-            "fit": {key: fit[key] for key in FIT_KEYS if key in fit},
+            "fit": {key: fit[key] for key in ("overhead_s", "per_unit_s", "gpu")},
             "points": fit.get("points", []),
         }
     return {
@@ -226,6 +245,11 @@ def build_table(
     }
 
 
+def stored_fits(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each handler's fit and points, from a durations table: what build_table takes back."""
+    return {name: {**entry["fit"], "points": entry["points"]} for name, entry in table["handlers"].items()}
+
+
 def dumps(table: dict[str, Any]) -> str:
     """The file's text: the format every writer uses (calibrate, the template's shipped files)."""
     return json.dumps(table, indent=2, ensure_ascii=False) + "\n"
@@ -238,14 +262,13 @@ def write(table: dict[str, Any], path: Path) -> None:
     os.replace(temporary, path)
 
 
-def uncovered(entry: dict[str, Any], margin: float) -> list[tuple[float, float, int]]:
+def uncovered(entry: dict[str, Any], margin: float) -> list[tuple[dict[str, float], int]]:
     """Measured points that the fit with the margin, at the measuring GPU's own speed, would not cover."""
-    fit = entry["fit"]
     late = []
-    for units, seconds in entry.get("points", []):
-        declared = math.ceil(round((fit["overhead_s"] + fit["per_unit_s"] * units) * margin, 6))
-        if declared < seconds:
-            late.append((units, seconds, declared))
+    for point in entry.get("points", []):
+        declared = math.ceil(round(unclamped(entry["fit"], point) * margin, 6))
+        if declared < point["seconds"]:
+            late.append((point, declared))
     return late
 
 
@@ -254,13 +277,14 @@ def uncovered(entry: dict[str, Any], margin: float) -> list[tuple[float, float, 
 
 @dataclass
 class Plan:
-    """How to call one handler at a given input size, and how much work (units) that size is."""
+    """How to call one handler at a given input size, and how much work of each unit that size is."""
 
     handler: str
-    unit: str
+    units: tuple[str, ...]  # the amounts app.py's estimator passes to durations.estimate, by name
     sizes: Callable[[Any], list]  # the spread to fit, from the app's limits
-    share_sizes: Callable[[Any], list]  # where to measure the GPU's share of the time
-    units: Callable[[Any], float]
+    gpu_sizes: Callable[[Any], list]  # where to profile the GPU's own seconds: sizes that move every coefficient
+    largest: Callable[[Any], Any]  # the biggest request the UI allows
+    amounts: Callable[[Any], dict[str, float]]
     run: Callable[[Any, Any], None]
     label: Callable[[Any], str]
 
@@ -300,12 +324,32 @@ def _chat_sizes(app) -> list[int]:
     return sorted({1, max(1, top // 8), max(1, top // 2), top})
 
 
+def _sides(app) -> tuple[int, int, int]:
+    low, high = int(app.MIN_SIDE), int(app.MAX_SIDE)
+    return low, (low + high) // 2 // 64 * 64, high
+
+
 def _image_sizes(app) -> list[tuple[int, int, int]]:
-    low, high, steps = int(app.MIN_SIDE), int(app.MAX_SIDE), int(app.MAX_STEPS)
-    middle = (low + high) // 2 // 64 * 64
+    """Steps from one to the most, sides from the least to the most, square and not, so that every coefficient
+    moves; and each at a size of its own, since the first call at a new image size pays set-up costs that later
+    ones do not (0.5 to 1.5 s on an H100), as a visitor's first request at that size does."""
+    low, middle, high = _sides(app)
+    steps = int(app.MAX_STEPS)
     few, half = max(1, steps // 5), max(1, steps // 2)
-    return [(1, low, low), (1, high, high), (few, middle, middle), (half, high, high),
-            (steps, low, low), (steps, middle, high), (steps, high, high)]  # fmt: skip
+    return [(1, low, low), (1, high, high - 64), (few, middle, middle), (half, low, high), (half, high, middle + 64),
+            (steps, low + 64, low + 64), (steps, middle, high), (steps, high, high)]  # fmt: skip
+
+
+def _image_gpu_sizes(app) -> list[tuple[int, int, int]]:
+    low, _, high = _sides(app)
+    few = min(10, int(app.MAX_STEPS))
+    return [(1, low, low), (few, low, low), (1, high, high), (few, high, high)]
+
+
+def _image_amounts(size) -> dict[str, float]:
+    steps, width, height = size
+    megapixels = width * height / 1_000_000
+    return {"steps": float(steps), "megapixels": megapixels, "step_megapixels": steps * megapixels}
 
 
 def _count(tokens: int, prompt_tokens: int | None = None) -> str:
@@ -316,19 +360,21 @@ def _count(tokens: int, prompt_tokens: int | None = None) -> str:
 PLANS = {
     "chat": Plan(
         handler="chat",
-        unit="new token",
+        units=("new_tokens",),
         sizes=_chat_sizes,
-        share_sizes=lambda app: [1, max(1, int(app.MAX_NEW_TOKENS) // 8)],
-        units=lambda size: float(size[0] if isinstance(size, tuple) else size),
+        gpu_sizes=lambda app: [1, max(1, int(app.MAX_NEW_TOKENS) // 8)],
+        largest=lambda app: int(app.MAX_NEW_TOKENS),
+        amounts=lambda size: {"new_tokens": float(size[0] if isinstance(size, tuple) else size)},
         run=_run_chat,
         label=lambda size: _count(*size) if isinstance(size, tuple) else _count(size),
     ),
     "generate": Plan(
         handler="generate",
-        unit="step x megapixel",
+        units=("steps", "megapixels", "step_megapixels"),
         sizes=_image_sizes,
-        share_sizes=lambda app: [_image_sizes(app)[0], (min(10, int(app.MAX_STEPS)), *_image_sizes(app)[1][1:])],
-        units=lambda size: size[0] * size[1] * size[2] / 1_000_000,
+        gpu_sizes=_image_gpu_sizes,
+        largest=lambda app: (int(app.MAX_STEPS), int(app.MAX_SIDE), int(app.MAX_SIDE)),
+        amounts=_image_amounts,
         run=_run_image,
         label=lambda size: f"{size[0]} step{'s' * (size[0] != 1)}, {size[1]}x{size[2]}",
     ),
@@ -385,51 +431,47 @@ def gpu_busy_seconds(plan: Plan, app, size) -> float | None:
 
 
 def measure(
-    plan: Plan, app, sizes: Iterable, repeats: int = 1, say: Callable[[str], None] = print
+    plan: Plan, app, sizes: Iterable, repeats: int = 2, say: Callable[[str], None] = print
 ) -> list[tuple[Any, float]]:
-    """(size, median seconds) for each size, after one untimed warm-up call at the smallest."""
+    """(size, slowest of `repeats` calls) for each size, after one untimed warm-up call at the smallest."""
     sizes = list(sizes)
     plan.run(app, sizes[0])
     results = []
     for size in sizes:
-        seconds = statistics.median(time_call(plan, app, size) for _ in range(repeats))
-        say(f"  {plan.handler}: {plan.label(size)}: {seconds:.3f} s")
-        results.append((size, seconds))
+        times = [time_call(plan, app, size) for _ in range(repeats)]
+        say(f"  {plan.handler}: {plan.label(size)}: {' '.join(f'{seconds:.3f}' for seconds in times)} s")
+        results.append((size, max(times)))
     return results
 
 
-def gpu_shares(plan: Plan, app, say: Callable[[str], None] = print) -> tuple[float, float]:
-    """The share of wall time the GPU is busy on the plan's small and large share sizes (for the overhead and for the
-    cost per unit); all of it if the profiler cannot tell."""
-    shares = []
-    for size in plan.share_sizes(app):
+def gpu_fit(plan: Plan, app, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """The GPU's own busy seconds, fitted over the plan's GPU sizes like the wall time: what slows down on a smaller
+    slice. If the profiler cannot tell, None: build_table then treats all of the wall time as GPU time."""
+    points = []
+    for size in plan.gpu_sizes(app):
         wall = time_call(plan, app, size)
         try:
             busy = gpu_busy_seconds(plan, app, size)
         except Exception as error:  # noqa: BLE001 - a profiler that cannot run here must not stop the calibration
-            say(f"  {plan.handler}: the profiler failed ({type(error).__name__}: {error}); assuming all GPU time")
-            return 1.0, 1.0
+            say(f"  {plan.handler}: the profiler failed ({type(error).__name__}: {error}); taking all time as GPU time")
+            return None
         if busy is None:
-            say(f"  {plan.handler}: the profiler saw no GPU activity; assuming all GPU time")
-            return 1.0, 1.0
-        shares.append(round(min(1.0, busy / wall), 3))
+            say(f"  {plan.handler}: the profiler saw no GPU activity; taking all time as GPU time")
+            return None
         say(f"  {plan.handler}: {plan.label(size)}: GPU busy {busy:.3f} s of {wall:.3f} s")
-    return shares[0], shares[-1]
+        points.append({**plan.amounts(size), "seconds": round(busy, 4)})
+    overhead, per_unit = fit_costs(points, plan.units)
+    return {"overhead_s": _round(overhead), "per_unit_s": {unit: _round(cost) for unit, cost in per_unit.items()},
+            "points": points}  # fmt: skip
 
 
-def calibrate_handler(plan: Plan, app, repeats: int = 1, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Measure one handler and fit it: the `fit` entry that build_table takes."""
-    points = [(plan.units(size), seconds) for size, seconds in measure(plan, app, plan.sizes(app), repeats, say)]
-    overhead, per_unit = fit_line(points)
-    overhead_share, share = gpu_shares(plan, app, say)
-    return {
-        "unit": plan.unit,
-        "overhead_s": _round(overhead),
-        "per_unit_s": _round(per_unit),
-        "overhead_gpu_share": overhead_share,
-        "gpu_share": share,
-        "points": [[round(units, 4), round(seconds, 4)] for units, seconds in points],
-    }
+def calibrate_handler(plan: Plan, app, repeats: int = 2, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Measure one handler and fit it: the fit (with its points) that build_table takes."""
+    timed = measure(plan, app, plan.sizes(app), repeats, say)
+    points = [{**plan.amounts(size), "seconds": round(seconds, 4)} for size, seconds in timed]
+    overhead, per_unit = fit_costs(points, plan.units)
+    wall = {"overhead_s": _round(overhead), "per_unit_s": {unit: _round(cost) for unit, cost in per_unit.items()}}
+    return {**wall, "gpu": gpu_fit(plan, app, say) or {**wall, "points": []}, "points": points}
 
 
 def import_app():
@@ -454,7 +496,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--slice-factor", type=float, help="target time / this GPU's time for GPU-bound work")
     parser.add_argument("--grant-factor", type=float, help="what ZeroGPU multiplies declared seconds by")
     parser.add_argument("--floor", type=int, help="the fewest seconds to declare (default: 5 on ZeroGPU, 1 local)")
-    parser.add_argument("--ceiling", type=int, default=DEFAULT_CEILING_S, help="the most (default: %(default)s)")
+    parser.add_argument("--ceiling", type=int, help=f"the most (default: {DEFAULT_CEILING_S} on ZeroGPU, 3600 local)")
     parser.add_argument(
         "--load-gbs",
         type=float,
@@ -463,7 +505,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "worker's GPU, for the cold-start allowance; 0 leaves it out (default: %(default)s)",
     )
     parser.add_argument("--handler", action="append", help="calibrate only this handler (repeatable)")
-    parser.add_argument("--repeats", type=int, default=1, help="calls per size; the median counts (default: 1)")
+    parser.add_argument("--repeats", type=int, default=2, help="calls per size; the slowest counts (default: 2)")
     parser.add_argument("--output", type=Path, default=DURATIONS_FILE, help="where to write (default: durations.json)")
     parser.add_argument("--refit", action="store_true", help="no GPU: recompute from the fits already in the file")
     parser.add_argument("--dry-run", action="store_true", help="print the result, write nothing")
@@ -475,11 +517,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     current = json.loads(DURATIONS_FILE.read_text(encoding="utf-8")) if DURATIONS_FILE.is_file() else None
     target = args.target or (current["target"]["size"] if current else "large")
     factor, grant = args.slice_factor, args.grant_factor
+    largest: dict[str, tuple[str, dict[str, float]]] = {}
     if args.refit:
         if current is None:
             print(f"{DURATIONS_FILE} does not exist: nothing to refit.", file=sys.stderr)
             return 1
-        fits = {name: {"unit": e["unit"], **e["fit"], "points": e["points"]} for name, e in current["handlers"].items()}
+        fits = stored_fits(current)
         measured = current["measured"]
         if current["target"]["size"] == target:  # same slice, same measurements: keep the factors unless overridden
             factor = current["target"]["slice_factor"] if factor is None else factor
@@ -503,9 +546,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"calibrate: no plan for {', '.join(unknown)}: it knows {', '.join(PLANS)}", file=sys.stderr)
             return 1
         fits = {name: calibrate_handler(PLANS[name], app, args.repeats) for name in names}
+        largest = {name: (PLANS[name].label(size), PLANS[name].amounts(size))
+                   for name in names for size in [PLANS[name].largest(app)]}  # fmt: skip
         if current:  # handlers not measured this time keep their entries
-            fits = {**{n: {"unit": e["unit"], **e["fit"], "points": e["points"]} for n, e in current["handlers"].items()},
-                    **fits}  # fmt: skip
+            fits = {**stored_fits(current), **fits}
         measured = {
             "gpu": gpu,
             "torch": torch.__version__,
@@ -519,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"calibrate: {error}", file=sys.stderr)
         return 1
-    print(summary(table))
+    print(summary(table, largest))
     if args.dry_run:
         print(dumps(table), end="")
         return 0
@@ -528,19 +572,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def summary(table: dict[str, Any]) -> str:
+def summary(table: dict[str, Any], largest: dict[str, tuple[str, dict[str, float]]] | None = None) -> str:
+    """What was written, in a few lines, with a warning for each measured size the margin does not cover and for a
+    largest request that the ceiling would cut short (`largest`: handler -> label and amounts)."""
     goal = table["target"]
     heading = f"For {goal['gpu']}: slice factor {goal['slice_factor']}, grant factor {goal['grant_factor']}, "
     lines = [heading + f"margin {goal['margin']}, cold start {goal['cold_start_s']} s"]
     for name, entry in table["handlers"].items():
-        lines.append(
-            f"  {name}: {entry['overhead_s']} s + {entry['per_unit_s']} s per {entry['unit']} "
-            f"(measured {entry['fit']['overhead_s']} s + {entry['fit']['per_unit_s']} s, "
-            f"GPU busy {entry['fit']['gpu_share']:.0%} per unit), clamped to {entry['floor_s']}..{entry['ceiling_s']} s"
-        )
-        for units, seconds, declared in uncovered(entry, goal["margin"]):
-            lines.append(f"    warning: at {units} units the fit at this GPU's speed gives {declared} s, but it took "
-                         f"{seconds} s: consider --margin")  # fmt: skip
+        costs = " + ".join(f"{cost} s x {unit}" for unit, cost in entry["per_unit_s"].items())
+        fitted = " + ".join(f"{cost} s x {unit}" for unit, cost in entry["fit"]["per_unit_s"].items())
+        lines.append(f"  {name}: {entry['overhead_s']} s + {costs}, clamped to {entry['floor_s']}..{entry['ceiling_s']}"
+                     f" s (measured: {entry['fit']['overhead_s']} s + {fitted})")  # fmt: skip
+        for point, declared in uncovered(entry, goal["margin"]):
+            work = ", ".join(f"{unit} {amount}" for unit, amount in point.items() if unit != "seconds")
+            lines.append(f"    warning: at {work} the fit at this GPU's speed declares {declared} s, but it took "
+                         f"{point['seconds']} s: consider a larger --margin")  # fmt: skip
+        if name in (largest or {}):
+            label, amounts = largest[name]
+            needed = unclamped(entry, amounts)
+            if needed > entry["ceiling_s"]:
+                lines.append(f"    warning: the largest request the UI allows ({label}) needs {needed:.0f} s, over the "
+                             f"{entry['ceiling_s']} s ceiling: ZeroGPU would stop it at {entry['ceiling_s']} s. Lower "
+                             "the limit in app.py, or raise --ceiling (docs/durations.md says what that costs).")  # fmt: skip
     return "\n".join(lines)
 
 
