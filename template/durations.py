@@ -8,6 +8,7 @@ call aborted. So the estimates here are fitted to measurements rather than guess
   prices (new tokens; steps, megapixels and steps x megapixels), its `per_unit_s` times the amount asked for,
   rounded up to whole seconds (ZeroGPU reads the value as `timedelta(seconds=...).seconds`, which drops fractions)
   and clamped to the file's `floor_s` and `ceiling_s`.
+- `most_units(handler, unit, ...)`: the most of one unit whose estimate stays under the ceiling, for a UI's limit.
 - `logged(estimator)`: wraps a handler so that every call prints one line with the seconds it declared and the
   seconds it took, e.g. `duration generate: declared 9 s, took 3.41 s (declared/actual 2.64)`.
 
@@ -74,6 +75,27 @@ def estimate(handler: str, **units: float) -> int:
     """Whole seconds to declare for `handler` (its entry in durations.json) given the work asked for, by unit:
     e.g. `estimate("generate", steps=25, megapixels=1.05, step_megapixels=26.2)`."""
     return seconds_for(TABLE["handlers"][handler], units)
+
+
+def most_units(handler: str, unit: str, step: int = 1, at_most: int | None = None, **other_units: float) -> int:
+    """The most of `unit`, in multiples of `step` and at most `at_most`, whose estimate for `handler` (the other units
+    as given) stays under its ceiling: the largest request a UI should allow, since ZeroGPU would stop a call that
+    needs more than the ceiling it is clamped to. E.g. `most_units("chat", "new_tokens", step=64, at_most=2048)`."""
+    entry = TABLE["handlers"][handler]
+    if set(entry["per_unit_s"]) != {unit, *other_units}:
+        raise ValueError(f"durations.json prices {sorted(entry['per_unit_s'])} for {handler}: give the others' amounts")
+    cost = entry["per_unit_s"][unit]
+    fixed = entry["overhead_s"] + sum(entry["per_unit_s"][name] * amount for name, amount in other_units.items())
+    seconds_left = entry["ceiling_s"] - fixed
+    most = math.inf if cost == 0 else seconds_left / cost
+    if at_most is not None:
+        most = min(most, at_most)
+    if most == math.inf:
+        raise ValueError(f"durations.json prices no {unit} for {handler}: pass at_most")
+    most = int(round(most, 6) // step * step)  # round(): 58 / 0.1 is 579.99999999999 in floating point
+    if most < step:
+        raise ValueError(f"durations.json leaves {seconds_left:.1f} s under the ceiling for {handler}: not one {unit}")
+    return most
 
 
 def logged(estimator: Callable[..., int]) -> Callable[[Callable], Callable]:

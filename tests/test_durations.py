@@ -14,10 +14,11 @@ from extensions.kinds import kind_durations, load_kinds
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
 CALIBRATE = load_calibrate()
-# The largest input each kind's UI allows, per gpu_size, in the units its estimator passes (see each app.py.jinja).
+# The largest input each kind's UI allows, in the units its estimator passes (see each app.py.jinja). The chat kind
+# offers as many new tokens as fit under the ceiling (durations.most_units): no shipped table may leave it under 448.
 LARGEST_UNITS = {
-    "chat": lambda size: {"new_tokens": KINDS["text-generation"]["max_new_tokens"][size]},
-    "generate": lambda size: {"steps": 50, "megapixels": 1024 * 1024 / 1e6, "step_megapixels": 50 * 1024 * 1024 / 1e6},
+    "chat": {"new_tokens": 448},
+    "generate": {"steps": 50, "megapixels": 1024 * 1024 / 1e6, "step_megapixels": 50 * 1024 * 1024 / 1e6},
 }
 
 
@@ -53,7 +54,7 @@ def test_shipped_tables_are_what_calibrate_computes_from_their_fits(kind):
 def test_the_largest_request_the_ui_allows_fits_under_the_ceiling(kind):
     for size, table in shipped(kind).items():
         for name, entry in table["handlers"].items():
-            largest = LARGEST_UNITS[name](size)
+            largest = LARGEST_UNITS[name]
             assert CALIBRATE.unclamped(entry, largest) < entry["ceiling_s"], (
                 f"{name} on {size}: the ceiling would cut the largest request short"
             )
@@ -68,15 +69,6 @@ def test_the_shipped_coefficients_were_measured_on_a_gpu():
             assert "provisional" not in table["measured"]["gpu"] and "H100" in table["measured"]["gpu"]
             for entry in table["handlers"].values():
                 assert len(entry["points"]) >= 4 and len(entry["fit"]["gpu"]["points"]) >= 2
-
-
-def test_the_chat_limit_is_the_most_tokens_under_the_ceiling_in_steps_of_64():
-    """MAX_NEW_TOKENS per gpu_size (kind.yml) is no lower than it must be: 64 more would not fit."""
-    limits = KINDS["text-generation"]["max_new_tokens"]
-    for size, table in shipped("text-generation").items():
-        entry = table["handlers"]["chat"]
-        assert limits[size] % 64 == 0
-        assert CALIBRATE.unclamped(entry, {"new_tokens": limits[size] + 64}) >= entry["ceiling_s"], size
 
 
 def test_kind_durations_renders_one_size_and_refuses_others():

@@ -6,7 +6,6 @@ the fresh copies they are compared with come from copier's Python API, with the 
 """
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,8 +74,8 @@ def run_space_tests(space: Path, *test_files: str) -> subprocess.CompletedProces
 
 def edit_app(text: str) -> str:
     """An author's changes to the handler logic, away from the lines the template changes."""
-    text, count = re.subn(r"^MAX_NEW_TOKENS = .*$", "MAX_NEW_TOKENS = 256  # shorter answers", text, flags=re.MULTILINE)
-    assert count == 1
+    assert text.count("MAX_INPUT_TOKENS = 4096\n") == 1
+    text = text.replace("MAX_INPUT_TOKENS = 4096\n", "MAX_INPUT_TOKENS = 2048  # shorter conversations\n")
     return text.replace("\ndef text_of(", '\nGREETING = "Hello from the author"\n\n\ndef text_of(', 1)
 
 

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -117,6 +118,26 @@ def test_every_estimator_in_app_py_passes_the_units_its_entry_prices():
             handler = ast.literal_eval(node.args[0])
             passed = {keyword.arg for keyword in node.keywords}
             assert passed == set(table["handlers"][handler]["per_unit_s"]), (handler, passed)
+
+
+def test_most_units_is_the_largest_request_under_the_ceiling():
+    table = {"handlers": {"chat": {"overhead_s": 2.0, "per_unit_s": {"new_tokens": 0.1}, "floor_s": 5, "ceiling_s": 60},
+                          "draw": {"overhead_s": 1.0, "per_unit_s": {"steps": 0.5, "megapixels": 4.0}, "floor_s": 5,
+                                   "ceiling_s": 60}}}  # fmt: skip
+    with mock.patch.dict(durations.TABLE, table):
+        assert durations.most_units("chat", "new_tokens") == 580  # 2 + 0.1 x 580 = 60 s
+        assert durations.most_units("chat", "new_tokens", step=64) == 576
+        assert durations.most_units("chat", "new_tokens", step=64, at_most=256) == 256
+        assert durations.most_units("draw", "steps", megapixels=1.0) == 110  # 1 + 4 + 0.5 x 110 = 60 s
+        with pytest.raises(ValueError, match="give the others' amounts"):
+            durations.most_units("draw", "steps")
+        with pytest.raises(ValueError, match="not one new_tokens"):
+            durations.most_units("chat", "new_tokens", step=1000)
+    free = {"handlers": {"chat": {"overhead_s": 2.0, "per_unit_s": {"new_tokens": 0.0}, "floor_s": 5, "ceiling_s": 60}}}
+    with mock.patch.dict(durations.TABLE, free):
+        assert durations.most_units("chat", "new_tokens", at_most=2048) == 2048
+        with pytest.raises(ValueError, match="at_most"):
+            durations.most_units("chat", "new_tokens")
 
 
 @pytest.mark.parametrize(

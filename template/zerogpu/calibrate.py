@@ -283,7 +283,7 @@ class Plan:
     units: tuple[str, ...]  # the amounts app.py's estimator passes to durations.estimate, by name
     sizes: Callable[[Any], list]  # the spread to fit, from the app's limits
     gpu_sizes: Callable[[Any], list]  # where to profile the GPU's own seconds: sizes that move every coefficient
-    largest: Callable[[Any], Any]  # the biggest request the UI allows
+    largest: Callable[[Any], Any]  # the biggest request the UI allows; None where app.py derives it from the file
     amounts: Callable[[Any], dict[str, float]]
     run: Callable[[Any, Any], None]
     label: Callable[[Any], str]
@@ -363,7 +363,7 @@ PLANS = {
         units=("new_tokens",),
         sizes=_chat_sizes,
         gpu_sizes=lambda app: [1, max(1, int(app.MAX_NEW_TOKENS) // 8)],
-        largest=lambda app: int(app.MAX_NEW_TOKENS),
+        largest=lambda app: None,  # MAX_NEW_TOKENS follows durations.json (durations.most_units)
         amounts=lambda size: {"new_tokens": float(size[0] if isinstance(size, tuple) else size)},
         run=_run_chat,
         label=lambda size: _count(*size) if isinstance(size, tuple) else _count(size),
@@ -547,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         fits = {name: calibrate_handler(PLANS[name], app, args.repeats) for name in names}
         largest = {name: (PLANS[name].label(size), PLANS[name].amounts(size))
-                   for name in names for size in [PLANS[name].largest(app)]}  # fmt: skip
+                   for name in names for size in [PLANS[name].largest(app)] if size is not None}  # fmt: skip
         if current:  # handlers not measured this time keep their entries
             fits = {**stored_fits(current), **fits}
         measured = {
