@@ -36,11 +36,17 @@ class SpaceError(RuntimeError):
     """A step of installing or serving a Space failed; the message carries the command's output."""
 
 
-def uv(*args: str, cwd: Path) -> str:
-    # Without PYENV_VERSION, which pyenv's shims export and which would override the Space's .python-version.
+def uv_environment() -> dict[str, str]:
+    """This process's environment for running uv on a Space: no Python downloads (none can be reached), and without
+    PYENV_VERSION, which pyenv's shims export and which would override the Space's .python-version."""
     env = {key: value for key, value in os.environ.items() if key != "PYENV_VERSION"}
     env["UV_PYTHON_DOWNLOADS"] = "never"
-    run = subprocess.run([find_uv_bin(), *args], cwd=cwd, env=env, check=False, capture_output=True, text=True)
+    return env
+
+
+def uv(*args: str, cwd: Path) -> str:
+    run = subprocess.run([find_uv_bin(), *args], cwd=cwd, env=uv_environment(), check=False, capture_output=True,
+                         text=True)  # fmt: skip
     if run.returncode != 0:
         raise SpaceError(f"uv {' '.join(args)}:\n{run.stdout}{run.stderr}")
     return run.stdout

@@ -14,6 +14,7 @@ import pytest
 from conftest import TEMPLATE_DIR, pyproject, render, space_card
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from space_harness import uv_environment
 from uv import find_uv_bin
 from wheel_server import serve_stand_in_wheels
 
@@ -38,9 +39,7 @@ def combinations() -> list[tuple[str, str, str, str]]:
 
 
 def uv(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    # Without PYENV_VERSION, which pyenv's shims export and which would override the Space's .python-version.
-    inherited = {key: value for key, value in os.environ.items() if key != "PYENV_VERSION"}
-    environment = {**inherited, "UV_PYTHON_DOWNLOADS": "never", **(env or {})}
+    environment = {**uv_environment(), **(env or {})}
     return subprocess.run([find_uv_bin(), *args], cwd=cwd, env=environment, capture_output=True, text=True, check=False)
 
 
