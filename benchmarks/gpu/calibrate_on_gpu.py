@@ -262,21 +262,14 @@ def worker(kind: str, out: Path, models: Path, smoke: bool) -> None:
             f"code: the slowest of {REPEATS[handler]} calls per size, after a warm-up."
         ),
     }
-    tables = {target: calibrate.build_table({handler: fit}, measured, target, MARGIN) for target in ("local",
-              "large", "xlarge")}  # fmt: skip
     rows = []
     fit_points = list(zip(fit_sizes, (point["seconds"] for point in fit["points"]), strict=True))
     for source, points in (("fit", fit_points), ("check", extra)):
         for size, seconds in points:
-            units = plan.amounts(size)
-            rows.append({
-                "input": plan.label(size), "source": source, "units": units, "actual_s": round(seconds, 4),
-                "declared_local_s": calibrate.estimate(tables["local"]["handlers"][handler], units),
-                "declared_large_s": calibrate.estimate(tables["large"]["handlers"][handler], units),
-                "declared_xlarge_s": calibrate.estimate(tables["xlarge"]["handlers"][handler], units),
-                "rule_sheet_s": rule_sheet_default(handler, size),
-            })  # fmt: skip
-    result = {"kind": kind, "handler": handler, "params_b": params_b, "fit": fit, "tables": tables, "rows": rows,
+            rows.append({"input": plan.label(size), "source": source, "units": plan.amounts(size),
+                         "actual_s": round(seconds, 4), "rule_sheet_s": rule_sheet_default(handler, size)})  # fmt: skip
+    # What was measured, and nothing derived: the report declares from the fit (declare()).
+    result = {"kind": kind, "handler": handler, "params_b": params_b, "fit": fit, "measured": measured, "rows": rows,
               "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
     (out / f"{kind}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{kind}: done in {result['seconds']} s", flush=True)
@@ -342,14 +335,12 @@ def aoti_worker(out: Path, models: Path, smoke: bool, steps: int) -> None:
 # --- the report ------------------------------------------------------------------------------------------------------
 
 
-def describe(overhead: float, per_unit: dict[str, float]) -> str:
-    return " + ".join([f"{overhead} s", *(f"{cost} s x {unit}" for unit, cost in per_unit.items())])
-
-
-def markdown(result: dict) -> str:
+def markdown(result: dict, calibrate) -> str:
+    """The Markdown section for one kind, from a result that declare() has filled in."""
     fit, local, large = result["fit"], result["tables"]["local"], result["tables"]["large"]
     handler = result["handler"]
     entry = large["handlers"][handler]
+    describe = calibrate.formula
     gpu = describe(fit["gpu"]["overhead_s"], fit["gpu"]["per_unit_s"])
     title = f"#### {result['kind']} ({handler}; {result['params_b']:.2f} B parameters, random weights) on "
     about = (
@@ -467,10 +458,10 @@ def main() -> int:
     return report(args.out, parts)
 
 
-def redeclare(result: dict, calibrate) -> dict:
-    """The result's tables and declared seconds, computed again from its fit by calibrate.py as it is now (so that
+def declare(result: dict, calibrate) -> dict:
+    """The result with its tables and declared seconds, computed from its fit by calibrate.py as it is now (so that
     `--report` shows a change of margin or factors without timing anything again)."""
-    handler, measured = result["handler"], result["tables"]["local"]["measured"]
+    handler, measured = result["handler"], result["measured"]
     tables = {target: calibrate.build_table({handler: result["fit"]}, measured, target, MARGIN)
               for target in ("local", "large", "xlarge")}  # fmt: skip
     rows = [{**row, **{f"declared_{target}_s": calibrate.estimate(tables[target]["handlers"][handler], row["units"])
@@ -488,11 +479,11 @@ def report(out: Path, parts: list[str]) -> int:
         if not path.is_file():
             sections += [f"### {kind}\n\nNo result: see workers.log.", ""]
             continue
-        result = redeclare(json.loads(path.read_text(encoding="utf-8")), calibrate)
+        result = declare(json.loads(path.read_text(encoding="utf-8")), calibrate)
         tables = {size: result["tables"][size] for size in ("large", "xlarge")}
         (out / "kinds" / kind).mkdir(parents=True, exist_ok=True)
         (out / "kinds" / kind / "durations.json").write_text(calibrate.dumps(tables), encoding="utf-8")
-        sections += [markdown(result), ""]
+        sections += [markdown(result, calibrate), ""]
     if "aoti" in parts:
         path = out / "aoti.json"
         aoti = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

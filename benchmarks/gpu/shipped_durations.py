@@ -2,7 +2,7 @@
 
     uv run python benchmarks/gpu/shipped_durations.py    # recompute every size's table from the fits they hold
 
-Each table comes from one fit on a real GPU (overhead and per-unit seconds, and the GPU's share of each), converted
+Each table comes from one fit on a real GPU (overhead and per-unit seconds, and the GPU's own seconds), converted
 per size by the Space's own zerogpu/calibrate.py, so a shipped file reads exactly like one that
 `python -m zerogpu.calibrate` writes. benchmarks/gpu/calibrate_on_gpu.py measures the fits and writes the files
 (copy them from its $OUT/kinds/); run this after changing calibrate.py's factors, as a Space runs

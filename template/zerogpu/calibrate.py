@@ -186,6 +186,11 @@ def unclamped(entry: dict[str, Any], units: dict[str, float]) -> float:
     return entry["overhead_s"] + sum(cost * max(float(units[unit]), 0.0) for unit, cost in entry["per_unit_s"].items())
 
 
+def formula(overhead: float, per_unit: dict[str, float]) -> str:
+    """Coefficients as a reader writes them: `0.5 s + 0.03 s x new_tokens`."""
+    return " + ".join([f"{overhead} s", *(f"{cost} s x {unit}" for unit, cost in per_unit.items())])
+
+
 def estimate(entry: dict[str, Any], units: dict[str, float]) -> int:
     """durations.seconds_for's arithmetic, for one handler entry of a table."""
     seconds = math.ceil(round(unclamped(entry, units), 6))
@@ -444,12 +449,17 @@ def measure(
     return results
 
 
-def gpu_fit(plan: Plan, app, say: Callable[[str], None] = print) -> dict[str, Any]:
+def fitted(points: Sequence[dict[str, float]], units: Sequence[str]) -> dict[str, Any]:
+    """fit_costs' coefficients as a durations.json `fit` holds them: rounded up to four significant figures."""
+    overhead, per_unit = fit_costs(points, units)
+    return {"overhead_s": _round(overhead), "per_unit_s": {unit: _round(cost) for unit, cost in per_unit.items()}}
+
+
+def gpu_fit(plan: Plan, app, say: Callable[[str], None] = print) -> dict[str, Any] | None:
     """The GPU's own busy seconds, fitted over the plan's GPU sizes like the wall time: what slows down on a smaller
-    slice. If the profiler cannot tell, None: build_table then treats all of the wall time as GPU time."""
+    slice. If the profiler cannot tell, None: calibrate_handler then takes all of the wall time as GPU time."""
     points = []
     for size in plan.gpu_sizes(app):
-        wall = time_call(plan, app, size)
         try:
             busy = gpu_busy_seconds(plan, app, size)
         except Exception as error:  # noqa: BLE001 - a profiler that cannot run here must not stop the calibration
@@ -458,19 +468,16 @@ def gpu_fit(plan: Plan, app, say: Callable[[str], None] = print) -> dict[str, An
         if busy is None:
             say(f"  {plan.handler}: the profiler saw no GPU activity; taking all time as GPU time")
             return None
-        say(f"  {plan.handler}: {plan.label(size)}: GPU busy {busy:.3f} s of {wall:.3f} s")
+        say(f"  {plan.handler}: {plan.label(size)}: GPU busy {busy:.3f} s")
         points.append({**plan.amounts(size), "seconds": round(busy, 4)})
-    overhead, per_unit = fit_costs(points, plan.units)
-    return {"overhead_s": _round(overhead), "per_unit_s": {unit: _round(cost) for unit, cost in per_unit.items()},
-            "points": points}  # fmt: skip
+    return {**fitted(points, plan.units), "points": points}
 
 
 def calibrate_handler(plan: Plan, app, repeats: int = 2, say: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure one handler and fit it: the fit (with its points) that build_table takes."""
     timed = measure(plan, app, plan.sizes(app), repeats, say)
     points = [{**plan.amounts(size), "seconds": round(seconds, 4)} for size, seconds in timed]
-    overhead, per_unit = fit_costs(points, plan.units)
-    wall = {"overhead_s": _round(overhead), "per_unit_s": {unit: _round(cost) for unit, cost in per_unit.items()}}
+    wall = fitted(points, plan.units)
     return {**wall, "gpu": gpu_fit(plan, app, say) or {**wall, "points": []}, "points": points}
 
 
@@ -579,10 +586,9 @@ def summary(table: dict[str, Any], largest: dict[str, tuple[str, dict[str, float
     heading = f"For {goal['gpu']}: slice factor {goal['slice_factor']}, grant factor {goal['grant_factor']}, "
     lines = [heading + f"margin {goal['margin']}, cold start {goal['cold_start_s']} s"]
     for name, entry in table["handlers"].items():
-        costs = " + ".join(f"{cost} s x {unit}" for unit, cost in entry["per_unit_s"].items())
-        fitted = " + ".join(f"{cost} s x {unit}" for unit, cost in entry["fit"]["per_unit_s"].items())
-        lines.append(f"  {name}: {entry['overhead_s']} s + {costs}, clamped to {entry['floor_s']}..{entry['ceiling_s']}"
-                     f" s (measured: {entry['fit']['overhead_s']} s + {fitted})")  # fmt: skip
+        fit = entry["fit"]
+        lines.append(f"  {name}: {formula(entry['overhead_s'], entry['per_unit_s'])}, clamped to {entry['floor_s']}.."
+                     f"{entry['ceiling_s']} s (measured: {formula(fit['overhead_s'], fit['per_unit_s'])})")  # fmt: skip
         for point, declared in uncovered(entry, goal["margin"]):
             work = ", ".join(f"{unit} {amount}" for unit, amount in point.items() if unit != "seconds")
             lines.append(f"    warning: at {work} the fit at this GPU's speed declares {declared} s, but it took "
