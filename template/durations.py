@@ -19,6 +19,7 @@ yours once the Space exists.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -116,38 +117,35 @@ def logged(estimator: Callable[..., int]) -> Callable[[Callable], Callable]:
             except Exception:  # noqa: BLE001 - the estimate is only for the log line: it must never break the call
                 return None
 
+        @contextlib.contextmanager
+        def timed(args: tuple, kwargs: dict):
+            seconds = declared(args, kwargs)
+            start = time.perf_counter()
+            outcome = ""
+            try:
+                yield
+            except GeneratorExit:  # the visitor stopped the stream, or it was dropped
+                outcome = "stopped early"
+                raise
+            except BaseException as error:
+                outcome = f"raised {type(error).__name__}"
+                raise
+            finally:
+                report(handler.__name__, seconds, time.perf_counter() - start, outcome)
+
         if inspect.isgeneratorfunction(handler):
 
             @functools.wraps(handler)
             def wrapper(*args, **kwargs):
-                seconds = declared(args, kwargs)
-                start = time.perf_counter()
-                outcome = ""
-                try:
+                with timed(args, kwargs):
                     yield from handler(*args, **kwargs)
-                except GeneratorExit:  # the visitor stopped the stream, or it was dropped
-                    outcome = "stopped early"
-                    raise
-                except BaseException as error:
-                    outcome = f"raised {type(error).__name__}"
-                    raise
-                finally:
-                    report(handler.__name__, seconds, time.perf_counter() - start, outcome)
 
         else:
 
             @functools.wraps(handler)
             def wrapper(*args, **kwargs):
-                seconds = declared(args, kwargs)
-                start = time.perf_counter()
-                outcome = ""
-                try:
+                with timed(args, kwargs):
                     return handler(*args, **kwargs)
-                except BaseException as error:
-                    outcome = f"raised {type(error).__name__}"
-                    raise
-                finally:
-                    report(handler.__name__, seconds, time.perf_counter() - start, outcome)
 
         return wrapper
 
