@@ -205,16 +205,19 @@ class TestTextGeneration:
 class TestImageGeneration:
     PROMPT = "a red cube on a table"
 
-    def test_the_generated_image_appears(self, page, image_app):
-        page.goto(image_app)
+    def generate(self, page: Page, steps: int, width: int, height: int) -> bytes:
+        """Type the prompt, set steps and size under Settings, press Generate: the PNG the page then shows."""
         page.get_by_placeholder("Describe the image").fill(self.PROMPT)
         open_accordion(page, "Settings")
-        set_number(page, "Steps", 2)
-        set_number(page, "Width", 320)
-        set_number(page, "Height", 256)
+        set_number(page, "Steps", steps)
+        set_number(page, "Width", width)
+        set_number(page, "Height", height)
         page.get_by_role("button", name="Generate").click()
+        return shown_image(page)
 
-        shown = shown_image(page)
+    def test_the_generated_image_appears(self, page, image_app):
+        page.goto(image_app)
+        shown = self.generate(page, 2, 320, 256)
         shot(page, "image-generation-image")
         assert png_size(shown) == (320, 256)
         # The same request through the API (seed 0, the slider's default) gives the very same PNG.
@@ -243,10 +246,4 @@ class TestImageGeneration:
         expect_error_toast(page, "Write a prompt first.")
         shot(page, "image-generation-error")
 
-        page.get_by_placeholder("Describe the image").fill(self.PROMPT)
-        open_accordion(page, "Settings")
-        set_number(page, "Steps", 1)
-        set_number(page, "Width", 256)
-        set_number(page, "Height", 256)
-        page.get_by_role("button", name="Generate").click()
-        assert png_size(shown_image(page)) == (256, 256)
+        assert png_size(self.generate(page, 1, 256, 256)) == (256, 256)
