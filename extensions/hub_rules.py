@@ -12,6 +12,14 @@ import unicodedata
 from jinja2.ext import Extension
 from packaging.version import InvalidVersion, Version
 
+try:
+    import emoji as emoji_data
+except ImportError as error:  # Copier's own environment lacks it: say how to run Copier with it
+    raise ImportError(
+        "copier-zerogpu checks the card's emoji with the `emoji` package: run Copier with it, e.g. "
+        "`uvx --with copier-template-extensions --with emoji copier copy --trust ...`"
+    ) from error
+
 # https://huggingface.co/docs/hub/spaces-config-reference (colorFrom / colorTo)
 SPACE_COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
 
@@ -94,18 +102,21 @@ HUB_LICENSES = frozenset(
     }
 )
 
-# A repo name on the Hub: letters, digits, "-", "_", "."; no "--" or ".."; no leading or trailing "-" or ".";
-# no ".git" ending; at most 96 characters (huggingface_hub's validate_repo_id; the tests hold this module to it).
-_REPO_NAME = re.compile(r"[A-Za-z0-9_.-]{1,96}")
-REPO_ID_MAX = 96
+# A repo name on the Hub, and each part of an `owner/name` id: letters, digits, "-", "_", "."; no "--" or "..";
+# no leading or trailing "-" or "."; no ".git" ending; at most 96 characters. The limit is per part, not for the whole
+# id: huggingface_hub's validate_repo_id caps the owner and the name at 96 each, and the Hub hosts ids longer than 96
+# (the tests hold this module to huggingface_hub).
+REPO_NAME_MAX = 96
+_REPO_NAME = re.compile(rf"[A-Za-z0-9_.-]{{1,{REPO_NAME_MAX}}}")
 SHORT_DESCRIPTION_MAX = 60
+FULLY_QUALIFIED = emoji_data.STATUS["fully_qualified"]
 TITLE_MAX = 100
 
 
 def repo_name_error(name: str, what: str = "name") -> str:
     """The Hub's rule for one part of a repo id (an owner or a repo name)."""
     if not isinstance(name, str) or not _REPO_NAME.fullmatch(name):
-        return f"The {what} {name!r} must be 1 to 96 letters, digits, '-', '_' or '.'."
+        return f"The {what} {name!r} must be 1 to {REPO_NAME_MAX} letters, digits, '-', '_' or '.'."
     if "--" in name or ".." in name:
         return f"The {what} {name!r} must not contain '--' or '..'."
     if name[0] in "-." or name[-1] in "-.":
@@ -120,34 +131,31 @@ def repo_id_error(repo_id: str, what: str = "model id") -> str:
     owner, slash, name = str(repo_id).partition("/")
     if not slash:
         return f"The {what} {repo_id!r} must look like 'owner/name', e.g. 'HuggingFaceTB/SmolLM2-1.7B-Instruct'."
-    error = repo_name_error(owner, f"owner in the {what}") or repo_name_error(name, f"name in the {what}")
-    if not error and len(repo_id) > REPO_ID_MAX:
-        error = f"The {what} {repo_id!r} is longer than {REPO_ID_MAX} characters."
-    return error
+    return repo_name_error(owner, f"owner in the {what}") or repo_name_error(name, f"name in the {what}")
 
 
 def space_id_error(owner: str, name: str) -> str:
-    """The Space's own id, `owner/name`, with each part checked on its own first."""
-    return (
-        repo_name_error(owner, "Space owner")
-        or repo_name_error(name, "Space name")
-        or repo_id_error(f"{owner}/{name}", "Space id")
-    )
+    """The Space's own id, `owner/name`: each part by the Hub's rule for it."""
+    return repo_name_error(owner, "Space owner") or repo_name_error(name, "Space name")
 
 
 def hub_slug(text: str) -> str:
     """A valid Hub repo name made from free text: ASCII letters and digits joined by single dashes."""
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-").lower()
-    return slug[:REPO_ID_MAX].rstrip("-") or "zerogpu-space"
+    return slug[:REPO_NAME_MAX].rstrip("-") or "zerogpu-space"
 
 
 def one_line_error(text: str, what: str, max_length: int) -> str:
-    """Free text that ends up on one line of YAML: non-empty, printable, not too long."""
+    """Free text that ends up on one line of YAML: non-empty, printable, not too long. Unicode's line and paragraph
+    separators (U+2028, U+2029) break lines too, for YAML and for Python's str.splitlines."""
     if not isinstance(text, str) or not text.strip():
         return f"The {what} must not be empty."
-    if any(unicodedata.category(char).startswith("C") for char in text):
-        return f"The {what} must be one line of printable text (no newlines, tabs or control characters)."
+    if any(unicodedata.category(char).startswith(("C", "Zl", "Zp")) for char in text):
+        return (
+            f"The {what} must be one line of printable text (no newlines, line or paragraph separators, tabs or "
+            "control characters)."
+        )
     if len(text) > max_length:
         return f"The {what} is {len(text)} characters long; the Hub allows at most {max_length}."
     return ""
@@ -162,11 +170,22 @@ def short_description_error(text: str) -> str:
 
 
 def emoji_error(emoji: str) -> str:
-    """One emoji, possibly built from several code points (skin tones, ZWJ sequences, flags)."""
-    if not isinstance(emoji, str) or not 1 <= len(emoji) <= 10 or unicodedata.category(emoji[0]) != "So":
-        return f"The emoji {emoji!r} must be a single emoji, e.g. '🚀'."
-    if any(char.isspace() or char.isalnum() for char in emoji):
-        return f"The emoji {emoji!r} must be a single emoji, without letters, digits or spaces."
+    """Exactly one emoji as Unicode's emoji data (the `emoji` package) defines it, fully qualified: skin tones, ZWJ
+    sequences, flags and keycaps such as 1️⃣ included; the text forms (© without U+FE0F) and components refused."""
+    if not isinstance(emoji, str) or not emoji_data.is_emoji(emoji):
+        found = len(emoji_data.emoji_list(emoji)) if isinstance(emoji, str) else 0
+        others = isinstance(emoji, str) and emoji_data.replace_emoji(emoji, "") != ""
+        extra = f" (it holds {found} emoji{' and other characters' if others else ''})" if found else ""
+        return f"The emoji {emoji!r} must be exactly one emoji, e.g. '🚀'{extra}."
+    status = emoji_data.EMOJI_DATA[emoji]["status"]
+    if status == emoji_data.STATUS["component"]:
+        return f"The emoji {emoji!r} is a part of emoji (a skin tone or hair style), not one of its own."
+    if status != FULLY_QUALIFIED:
+        qualified = emoji + "\ufe0f"  # the emoji variation selector
+        hint = (
+            f": use {qualified!r}" if emoji_data.EMOJI_DATA.get(qualified, {}).get("status") == FULLY_QUALIFIED else ""
+        )
+        return f"The emoji {emoji!r} is the text form of an emoji, which may not show as one{hint}."
     return ""
 
 

@@ -3,6 +3,7 @@
 import ast
 import tomllib
 
+import emoji as emoji_package
 import pytest
 import yaml
 from conftest import TEMPLATE_DIR
@@ -28,6 +29,23 @@ def test_names_huggingface_hub_refuses_are_refused(bad):
         validate_repo_id(f"owner/{bad}")
 
 
+def test_the_96_character_limit_is_per_part_as_in_huggingface_hub():
+    """huggingface_hub caps the owner and the name at 96 characters each, not the whole id (the Hub hosts ids of
+    more than 96 characters): a 96-character name under any valid owner is a valid Space id."""
+    owner, name = "acme-research-laboratories", "n" * 96
+    validate_repo_id(f"{owner}/{name}")
+    assert hub_rules.space_id_error(owner, name) == ""
+    assert hub_rules.repo_id_error(f"{owner}/{name}") == ""
+    assert "1 to 96" in hub_rules.space_id_error(owner, name + "n")
+
+
+@given(owner=st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9_]|-(?!-)){0,94}[A-Za-z0-9]", fullmatch=True), title=st.text())
+def test_the_slug_of_any_title_makes_a_valid_space_id_with_any_owner(owner, title):
+    slug = hub_rules.hub_slug(title)
+    assert hub_rules.space_id_error(owner, slug) == ""
+    validate_repo_id(f"{owner}/{slug}")
+
+
 def test_non_ascii_names_are_refused():
     """huggingface_hub's regex lets unicode letters through; the Hub itself does not, and neither do we."""
     assert hub_rules.repo_name_error("café")
@@ -46,9 +64,43 @@ def test_slug_examples():
     assert hub_rules.hub_slug("🚀🚀") == "zerogpu-space"
 
 
-@pytest.mark.parametrize("emoji", ["🚀", "💬", "🎨", "👩‍🔬", "👍🏽", "❤️", "🇫🇷"])
+@pytest.mark.parametrize("emoji", ["🚀", "💬", "🎨", "👩‍🔬", "👍🏽", "❤️", "🇫🇷", "1️⃣", "#️⃣", "©️", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"])
 def test_real_emoji_are_accepted(emoji):
     assert hub_rules.emoji_error(emoji) == ""
+
+
+@pytest.mark.parametrize(
+    ("emoji", "message"),
+    [("🚀\x7f", "1 emoji and other characters"), ("🚀\u202e", "1 emoji and other characters"),
+     ("🚀🚀", "holds 2 emoji)"), ("🎨💬🚀", "holds 3 emoji)"), ("©", "use '©️'"), ("❤", "use '❤️'"),
+     ("1⃣", "text form"), ("🏽", "part of emoji"), ("rocket", "exactly one emoji"), ("", "exactly one emoji"),
+     (" 🚀", "other characters"), ("\u2028", "exactly one emoji")],
+)  # fmt: skip
+def test_anything_but_one_fully_qualified_emoji_is_refused(emoji, message):
+    assert message in hub_rules.emoji_error(emoji)
+
+
+@given(st.text(max_size=12))
+def test_an_accepted_emoji_is_exactly_one_emoji_for_the_emoji_package(text):
+    """The rule is the `emoji` package's data, not ours: whatever is accepted is one fully-qualified emoji."""
+    if not hub_rules.emoji_error(text):
+        assert emoji_package.is_emoji(text) and emoji_package.emoji_count(text) == 1
+        assert emoji_package.EMOJI_DATA[text]["status"] == emoji_package.STATUS["fully_qualified"]
+
+
+@pytest.mark.parametrize("separator", ["\n", "\r", "\u2028", "\u2029", "\x85", "\v", "\x1c"])
+def test_one_line_means_no_line_break_of_any_kind(separator):
+    """U+2028 and U+2029 are line breaks for YAML and for Python's str.splitlines."""
+    text = f"Two{separator}lines"
+    assert len(text.splitlines()) == 2
+    assert "one line" in hub_rules.title_error(text)
+    assert "one line" in hub_rules.short_description_error(text)
+
+
+@given(st.text(max_size=100))
+def test_accepted_one_line_text_has_no_line_break(text):
+    if not hub_rules.title_error(text):
+        assert text.splitlines() == [text]
 
 
 @pytest.mark.parametrize("license_id", ["apache-2.0", "mit", "openrail++", "llama3.1", "other"])

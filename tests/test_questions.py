@@ -4,12 +4,17 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TEMPLATE_DIR
+from conftest import TEMPLATE_DIR, frontmatter
+from huggingface_hub.utils import validate_repo_id
+
+from extensions.hub_rules import hub_slug
 
 BAD_ANSWERS = [
     ("space_title", "", "must not be empty"),
     ("space_title", "Two\nlines", "one line"),
     ("space_title", "x" * 101, "at most 100"),
+    ("space_title", "Line\u2028separator", "one line"),
+    ("space_title", "Paragraph\u2029separator", "one line"),
     ("space_owner", "has space", "Space owner"),
     ("space_owner", "-dash-first", "must not start or end"),
     ("space_name", "double--dash", "'--'"),
@@ -20,13 +25,18 @@ BAD_ANSWERS = [
     ("model_id", "no-owner", "owner/name"),
     ("model_id", "owner/bad name", "name in the model id"),
     ("model_id", "a/b/c", "name in the model id"),
-    ("emoji", "rocket", "single emoji"),
-    ("emoji", "", "single emoji"),
-    ("emoji", "🚀 x", "single emoji"),
+    ("emoji", "rocket", "exactly one emoji"),
+    ("emoji", "", "exactly one emoji"),
+    ("emoji", "🚀 x", "exactly one emoji"),
+    ("emoji", "🚀\x7f", "exactly one emoji"),
+    ("emoji", "🚀\u202e", "exactly one emoji"),
+    ("emoji", "🚀🚀", "exactly one emoji"),
+    ("emoji", "©", "text form"),
     ("color_from", "orange", "Invalid choice"),
     ("color_to", "", "Invalid choice"),
     ("short_description", "x" * 61, "at most 60"),
     ("short_description", "tab\there", "one line"),
+    ("short_description", "two\u2028lines", "one line"),
     ("short_description", "   ", "must not be empty"),
     ("license", "apache", "not a Hub license identifier"),
     ("license", "GPL-3.0", "not a Hub license identifier"),
@@ -78,3 +88,23 @@ def test_extensions_need_trust(tmp_path):
 def test_aoti_refuses_anything_but_yes_or_no(copie):
     result = copie.copy(extra_answers={"app_kind": "image-generation", "aoti": "maybe"})
     assert result.exit_code != 0 and "Invalid choice for 'aoti'" in str(result.exception)
+
+
+@pytest.mark.parametrize("length", [83, 96, 97, 100])
+def test_a_long_title_gets_a_valid_space_name_whatever_the_owner(copie_no_tasks, length):
+    """The Hub allows 100-character titles; the name derived from one is at most 96 characters, which the Hub allows
+    under any owner (its limit is per part of the id, as huggingface_hub's validate_repo_id says)."""
+    title = ("Long title " * 10)[:length]
+    owner = "an-organisation-with-a-rather-long-name"
+    result = copie_no_tasks.copy(extra_answers={"space_title": title, "space_owner": owner})
+    assert result.exit_code == 0, result.exception
+    name = result.answers["space_name"]
+    assert 0 < len(name) <= 96 and name == hub_slug(title)
+    validate_repo_id(f"{owner}/{name}")
+
+
+@pytest.mark.parametrize("emoji", ["1️⃣", "👩‍🔬", "🇫🇷"])
+def test_single_emoji_of_several_code_points_are_accepted(copie_no_tasks, emoji):
+    result = copie_no_tasks.copy(extra_answers={"emoji": emoji})
+    assert result.exit_code == 0, result.exception
+    assert frontmatter(result.project_dir)["emoji"] == emoji
