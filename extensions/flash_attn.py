@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from jinja2.ext import Extension
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -258,17 +258,55 @@ def _no_published_wheel_message(python_version: str, torch_version: str) -> str:
     return " ".join(parts)
 
 
+# Query parameters that carry a credential: tokens, API keys, signed-URL signatures (S3's X-Amz-*, Azure's sig).
+CREDENTIAL_PARAMETER = re.compile(r"token|auth|key|sig|secret|passw|credential|session|x-amz-", re.IGNORECASE)
+HUB_TOKEN = re.compile(r"hf_[A-Za-z0-9]{6,}")
+
+
+def redacted(url: str) -> str:
+    """The URL as it may be shown: without a user name or password, its query or Hub tokens."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    shown = parts._replace(netloc=("***@" if "@" in parts.netloc else "") + netloc)
+    if parts.query:
+        shown = shown._replace(query="***")
+    return HUB_TOKEN.sub("hf_***", shown.geturl())
+
+
+def credential_problem(url: str) -> str:
+    """Why the URL carries a credential ("" when it does not): it would be written into pyproject.toml, uv.lock,
+    requirements.txt and .copier-answers.yml, all pushed with the Space."""
+    parts = urlsplit(url)
+    where = ""
+    if "@" in parts.netloc:
+        where = "a user name or password"
+    elif any(CREDENTIAL_PARAMETER.search(name) for name, _ in parse_qsl(parts.query, True)):
+        where = "a token or signature in its query"
+    elif HUB_TOKEN.search(url):
+        where = "a Hugging Face token"
+    if not where:
+        return ""
+    return (
+        f"The flash-attn wheel URL {redacted(url)} carries {where}: it would be written into pyproject.toml, uv.lock, "
+        "requirements.txt and .copier-answers.yml, and pushed with the Space. Give a URL that downloads without "
+        "credentials (a GitHub release asset, or a file in a public Hub repo)."
+    )
+
+
 def pasted_wheel(wheel_url: str) -> FlashAttnWheel:
-    """Read a pasted wheel URL: https, ending in a flash_attn wheel file name. A ValueError says what is wrong."""
+    """Read a pasted wheel URL: https, without credentials, ending in a flash_attn wheel file name. A ValueError says
+    what is wrong, showing the URL redacted (an error message ends up in logs)."""
     url = wheel_url.strip()
+    if problem := credential_problem(url):
+        raise ValueError(problem)
     if any(character.isspace() for character in url):
-        raise ValueError(f"The flash-attn wheel URL {url!r} contains spaces; paste the URL alone.")
+        raise ValueError(f"The flash-attn wheel URL {redacted(url)!r} contains spaces; paste the URL alone.")
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc:
-        raise ValueError(f"The flash-attn wheel URL {url!r} must be an https:// address.")
+        raise ValueError(f"The flash-attn wheel URL {redacted(url)!r} must be an https:// address.")
     file_name = unquote(parts.path.rsplit("/", 1)[-1])
     if not file_name.endswith(".whl"):
-        raise ValueError(f"The flash-attn wheel URL {url!r} must end with a wheel file name (….whl).")
+        raise ValueError(f"The flash-attn wheel URL {redacted(url)!r} must end with a wheel file name (….whl).")
     return parse_flash_attn_wheel(file_name)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2 import Environment
 from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
@@ -241,6 +245,43 @@ def test_each_bad_pasted_url_gets_its_own_message():
     messages = [flash_attn.flash_attn_error("3.12", torch, url) for torch, url, _ in BAD_PASTED_URLS.values()]
     assert all(messages)
     assert len(set(messages)) == len(messages)
+
+
+# Credentials in a pasted URL
+
+SECRET = "hf_" + "S3cr3tT0k3nAbCdEfGhIjKlMnOpQrStUv"
+CREDENTIAL_URLS = {
+    "user and token": f"https://user:{SECRET}@example.org/{GOOD_NAME}",
+    "token as user": f"https://{SECRET}@example.org/{GOOD_NAME}",
+    "user only": f"https://someone@example.org/{GOOD_NAME}",
+    "token in the query": f"https://example.org/{GOOD_NAME}?token={SECRET}",
+    "access_token": f"https://example.org/{GOOD_NAME}?download=true&access_token=abc123",
+    "signed URL": f"https://bucket.s3.amazonaws.com/{GOOD_NAME}?X-Amz-Signature=abc&X-Amz-Credential=AKIA",
+    "Azure SAS": f"https://acct.blob.core.windows.net/w/{GOOD_NAME}?sv=2024&sig=abc",
+    "token in the path": f"https://example.org/{SECRET}/{GOOD_NAME}",
+}
+
+
+@pytest.mark.parametrize("url", CREDENTIAL_URLS.values(), ids=CREDENTIAL_URLS)
+def test_a_url_carrying_a_credential_is_refused_without_showing_it(url):
+    message = flash_attn.flash_attn_error("3.12", "2.8.0", url)
+    assert "carries" in message and "pushed with the Space" in message, message
+    assert SECRET not in message and "abc123" not in message and "sig=abc" not in message
+    assert "S3cr3t" not in message and "AKIA" not in message
+
+
+@given(secret=st.text(alphabet=string.ascii_letters + string.digits + "-._~%!$&'()*+,;=", min_size=1, max_size=40))
+def test_no_message_about_a_pasted_url_shows_its_user_info_or_query(secret):
+    """Whatever the secret, the message is the same: nothing of it is shown."""
+    for url in ("https://u:{}@example.org/" + GOOD_NAME, "https://example.org/" + GOOD_NAME + "?token={}",
+                "https://{}@example.org/x y.whl", "http://u:{}@example.org/" + GOOD_NAME):  # fmt: skip
+        message = flash_attn.flash_attn_error("3.12", "2.8.0", url.format(secret))
+        assert message and message == flash_attn.flash_attn_error("3.12", "2.8.0", url.format("other")), message
+
+
+def test_a_harmless_query_is_accepted():
+    url = f"https://huggingface.co/acme/wheels/resolve/main/{GOOD_NAME}?download=true"
+    assert flash_attn.flash_attn_error("3.12", "2.8.0", url) == ""
 
 
 # The Jinja extension
