@@ -202,14 +202,21 @@ def license_error(license_id: str) -> str:
     )
 
 
-def gradio_version_error(version: str) -> str:
-    """The sdk_version: an exact Gradio release. ZeroGPU needs Gradio 4+; the model libraries need 6+."""
+def gradio_version_error(version: str, tested: list[str] | tuple[str, ...] = ()) -> str:
+    """The sdk_version: a final Gradio release, 6 or later (the pinned transformers and diffusers need 6). The kind's
+    pins are tested with `tested`; another release is accepted here, and the export task then proves that it
+    resolves with them, or fails the copy saying why."""
+    example = f"'{tested[0]}'" if tested else "'6.31.0'"
     try:
         parsed = Version(str(version))
     except InvalidVersion:
-        return f"The Gradio version {version!r} is not a version number, e.g. '6.31.0'."
-    if str(parsed) != str(version) or len(parsed.release) != 3 or parsed.is_devrelease or parsed.is_postrelease:
-        return f"The Gradio version {version!r} must be an exact release like '6.31.0'."
+        return f"The Gradio version {version!r} is not a version number, e.g. {example}."
+    if parsed.local:
+        return f"The Gradio version {version!r} has a local label (+{parsed.local}): PyPI never serves one."
+    if parsed.is_prerelease:
+        return f"The Gradio version {version!r} is a pre-release: give a final release like {example}."
+    if parsed.is_postrelease or str(parsed) != str(version) or len(parsed.release) != 3:
+        return f"The Gradio version {version!r} must be an exact release like {example}, written as PyPI writes it."
     if parsed.major < 6:
         return (
             f"The Gradio version {version!r} is too old: the pinned transformers and diffusers need Gradio 6 or later."

@@ -14,7 +14,16 @@ from jinja2.ext import Extension
 
 KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
 KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py", "durations.json")
-KIND_KEYS = ("label", "model_id", "short_description", "emoji", "python_versions", "dependencies", "attention")
+KIND_KEYS = (
+    "label",
+    "model_id",
+    "short_description",
+    "emoji",
+    "python_versions",
+    "gradio_versions",
+    "dependencies",
+    "attention",
+)
 
 
 def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:

@@ -46,7 +46,10 @@ BAD_ANSWERS = [
     ("gradio_version", "latest", "not a version number"),
     ("gradio_version", "6.31", "exact release"),
     ("gradio_version", "5.49.1", "too old"),
-    ("gradio_version", "6.31.0.dev1", "exact release"),
+    ("gradio_version", "6.31.0.dev1", "pre-release"),
+    ("gradio_version", "6.31.0rc1", "pre-release"),
+    ("gradio_version", "6.31.0+evil", "local label"),
+    ("gradio_version", "6.31.0.post1", "exact release"),
     ("torch_version", "2.7.1", "Invalid choice"),
     ("gpu_size", "medium", "Invalid choice"),
     ("include_examples", "maybe", "Invalid choice"),
@@ -108,3 +111,26 @@ def test_single_emoji_of_several_code_points_are_accepted(copie_no_tasks, emoji)
     result = copie_no_tasks.copy(extra_answers={"emoji": emoji})
     assert result.exit_code == 0, result.exception
     assert frontmatter(result.project_dir)["emoji"] == emoji
+
+
+@pytest.mark.parametrize(
+    "wheel_url",
+    [
+        "https://user:{secret}@example.org/flash_attn-2.8.3+cu12torch2.8cxx11abiTRUE-cp312-cp312-linux_x86_64.whl",
+        "https://example.org/flash_attn-2.8.3+cu12torch2.8cxx11abiTRUE-cp312-cp312-linux_x86_64.whl?token={secret}",
+    ],
+    ids=["user-info", "query-token"],
+)
+def test_a_wheel_url_with_a_credential_is_refused_and_the_secret_goes_nowhere(tmp_path, wheel_url):
+    secret = "hf_" + "DoNotShowThisTokenAnywhere0123"
+    destination = tmp_path / "space"
+    run = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref=HEAD",
+         "--data", "attention=flash-attn", "--data", f"flash_attn_wheel={wheel_url.format(secret=secret)}",
+         str(TEMPLATE_DIR), str(destination)],
+        check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode != 0
+    assert "flash_attn_wheel" in run.stderr and "carries" in run.stderr, run.stderr
+    assert "DoNotShowThisToken" not in run.stdout + run.stderr
+    assert not destination.exists()

@@ -25,16 +25,17 @@ TORCH_VERSIONS = ["2.8.0", "2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.13.0"]
 ONLY_FOR_THE_BUILDER = {"gradio", "gradio-client", "spaces", "fastapi", "uvicorn", "starlette", "websockets"}
 
 
-def combinations() -> list[tuple[str, str, str, str]]:
-    """Every (kind, python, torch, attention) the questions accept: the Pythons the kind supports, flash-attn only
-    where a wheel is published (the refusals are tested below and in test_questions.py)."""
+def combinations() -> list[tuple[str, str, str, str, str]]:
+    """Every (kind, python, torch, attention, gradio) the questions accept: the Pythons the kind supports, flash-attn
+    only where a wheel is published (the refusals are tested below and in test_questions.py), each Gradio release the
+    kind's pins are tested with."""
     found = []
     for kind, meta in kinds.load_kinds(TEMPLATE_DIR / "kinds").items():
         for python in meta["python_versions"]:
             for torch in TORCH_VERSIONS:
                 for attention in meta["attention"]:
                     if attention != "flash-attn" or not flash_attn.flash_attn_error(python, torch):
-                        found.append((kind, python, torch, attention))
+                        found.extend((kind, python, torch, attention, gradio) for gradio in meta["gradio_versions"])
     return found
 
 
@@ -65,12 +66,12 @@ def wheel_server(tmp_path_factory):
         yield served
 
 
-@pytest.mark.parametrize(("app_kind", "python_version", "torch_version", "attention"), combinations())
+@pytest.mark.parametrize(("app_kind", "python_version", "torch_version", "attention", "gradio_version"), combinations())
 def test_every_combination_exports_requirements_the_builder_accepts(
-    copie, wheel_server, app_kind, python_version, torch_version, attention
+    copie, wheel_server, app_kind, python_version, torch_version, attention, gradio_version
 ):
     answers = {"app_kind": app_kind, "python_version": python_version, "torch_version": torch_version}
-    answers["attention"] = attention
+    answers |= {"attention": attention, "gradio_version": gradio_version}
     base_url, trust_the_server = wheel_server
     if attention == "flash-attn":  # GitHub is out of reach: the same file name, served from loopback
         published = flash_attn.flash_attn_wheel_url(python_version, torch_version)
@@ -185,6 +186,91 @@ def test_export_says_what_to_run_when_uv_is_missing(copie_no_tasks, tmp_path):
     assert not (project / "requirements.txt").exists()
     strict = subprocess.run(script, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert strict.returncode == 1
+
+
+def test_a_gradio_version_that_does_not_resolve_fails_the_copy_and_says_why(tmp_path):
+    """A final release the pins are not tested with is accepted only if the export resolves it: 6.999.0 does not
+    exist, so the copy fails with uv's reason and leaves no folder, instead of a Space that cannot build."""
+    destination = tmp_path / "space"
+    copy = subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--vcs-ref=HEAD",
+         "--data", "gradio_version=6.999.0", str(TEMPLATE_DIR), str(destination)],
+        env=uv_environment(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert copy.returncode != 0, copy.stdout + copy.stderr
+    assert "requirements.txt was not written" in copy.stderr
+    assert "gradio[oauth]==6.999.0" in copy.stderr and "unsatisfiable" in copy.stderr, copy.stderr
+    assert not destination.exists(), "a failed copy must leave nothing half-written"
+
+
+def export(project: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    script = [sys.executable, "scripts/export_requirements.py", *args]
+    return subprocess.run(script, cwd=project, env=env, capture_output=True, text=True, check=False)
+
+
+def test_the_check_says_uv_is_missing_rather_than_out_of_date(copie, tmp_path):
+    project = render(copie).project_dir
+    python_without_uv = tmp_path / "venv"
+    subprocess.run([find_uv_bin(), "venv", "--quiet", "--python", sys.executable, str(python_without_uv)], check=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    script = [str(python_without_uv / "bin" / "python"), "scripts/export_requirements.py", "--check"]
+    run = subprocess.run(script, cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert "uv is not installed" in run.stderr and "out of date" not in run.stderr, run.stderr
+
+
+def test_broken_toml_is_named_as_such_and_fails_even_as_a_copier_task(copie):
+    project = render(copie).project_dir
+    with (project / "pyproject.toml").open("a") as pyproject_file:
+        pyproject_file.write("extra = [\n")
+    before = (project / "requirements.txt").read_text()
+    for args in (["--check"], ["--if-possible"], []):
+        run = export(project, *args)
+        assert run.returncode == 1, args
+        assert "pyproject.toml is not valid TOML" in run.stderr and "out of date" not in run.stderr, run.stderr
+    assert (project / "requirements.txt").read_text() == before
+
+
+def test_a_hand_written_requirements_txt_gets_one_story_from_the_check_and_the_export(copie):
+    """The check must not tell the author to run a command that then refuses."""
+    project = render(copie).project_dir
+    (project / "requirements.txt").write_text("torch==2.8.0\ntransformers\n")
+    check, run = export(project, "--check"), export(project)
+    assert check.returncode == run.returncode == 1
+    for said in (check.stderr, run.stderr):
+        assert "requirements.txt was written by hand" in said and "delete it" in said, said
+        assert "differs" not in said
+    assert (project / "requirements.txt").read_text() == "torch==2.8.0\ntransformers\n"
+
+
+def test_hand_edits_under_the_generated_header_are_shown_before_they_are_dropped(copie):
+    project = render(copie).project_dir
+    generated = (project / "requirements.txt").read_text()
+    (project / "requirements.txt").write_text(
+        generated.replace("\naccelerate==", "\nmy-own-package==1.0\naccelerate==")
+    )
+    check = export(project, "--check")
+    assert check.returncode == 1 and "+my-own-package==1.0" in check.stderr, check.stderr
+    run = export(project)
+    assert run.returncode == 0, run.stderr
+    assert "these lines are gone" in run.stderr and "+my-own-package==1.0" in run.stderr, run.stderr
+    assert (project / "requirements.txt").read_text() == generated
+
+
+def test_no_credential_reaches_the_exports_output(copie):
+    """uv quotes the URL it fails on, with its user name and query: the export's messages leave them out."""
+    project = render(copie).project_dir
+    secret = "hf_" + "NotARealTokenButLongEnough42"
+    url = f"https://{secret}:pw-{secret}@127.0.0.1:9/private-1.0-py3-none-any.whl?token=q-{secret}&sig=zzz-{secret}"
+    pyproject_file = project / "pyproject.toml"
+    pyproject_file.write_text(
+        pyproject_file.read_text().replace('    "accelerate', f'    "private @ {url}",\n    "accelerate')
+    )
+    for args in (["--check"], ["--if-possible"], []):
+        run = export(project, *args, env={**uv_environment(), "UV_HTTP_RETRIES": "0"})
+        said = run.stdout + run.stderr
+        assert "127.0.0.1:9" in said or "not written" in said, said
+        assert "NotARealToken" not in said and "zzz" not in said, said
 
 
 def test_pyproject_is_the_single_source_of_requirements(copie_no_tasks):

@@ -9,13 +9,17 @@ bring; every other package keeps the exact pin it has in uv.lock, torch's includ
 """
 
 import argparse
+import difflib
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 SPACE_DIR = Path(__file__).resolve().parent.parent
+PYPROJECT = SPACE_DIR / "pyproject.toml"
+LOCK = SPACE_DIR / "uv.lock"
 REQUIREMENTS = SPACE_DIR / "requirements.txt"
 COMMAND = "python scripts/export_requirements.py"
 BUILDER_PACKAGES = ("gradio", "spaces")  # installed by the Space builder itself, next to requirements.txt
@@ -23,10 +27,35 @@ HEADER = f"""\
 # Generated from pyproject.toml and uv.lock by `{COMMAND}`: do not edit by hand.
 # The Space builder adds gradio[oauth,mcp] and spaces itself, so they and what only they need are left out.
 """
+HAND_WRITTEN = (
+    "requirements.txt was written by hand (it lacks the generated header), so it is left as it is: move the packages "
+    "it lists into pyproject.toml's dependencies (without gradio and spaces), delete it, then run "
+    f"`{COMMAND}`"
+)
+# What a log must never show: the user info of a URL, a query that names a credential, a Hugging Face token.
+_USER_INFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/\s@`'\"]+@", re.IGNORECASE)
+_CREDENTIAL_QUERY = re.compile(
+    r"(?P<name>[?&][^=&\s]*(?:token|auth|key|sig|secret|passw|credential|session|x-amz-)[^=&\s]*=)[^&\s#`'\")]*",
+    re.IGNORECASE,
+)
+_HUB_TOKEN = re.compile(r"hf_[A-Za-z0-9]{6,}")
+# uv's words when pyproject.toml itself is at fault (no resolution, not TOML, a URL that answers 4xx), not the machine.
+PROJECT_FAILURES = ("No solution found", "TOML parse error", "Failed to parse", "status client error")
 
 
 class ExportError(Exception):
-    """uv is missing or failed; the message says which."""
+    """The export cannot run on this machine (no uv, no package index): run it later where it can."""
+
+
+class ProjectError(ExportError):
+    """pyproject.toml or requirements.txt, as they are, cannot give a requirements.txt: they need fixing first."""
+
+
+def redacted(text: str) -> str:
+    """Text for a log line, without credentials: uv quotes the URLs it fails on, user info and queries included."""
+    text = _USER_INFO.sub(r"\g<scheme>***@", text)
+    text = _CREDENTIAL_QUERY.sub(r"\g<name>***", text)
+    return _HUB_TOKEN.sub("hf_***", text)
 
 
 def find_uv() -> str:
@@ -42,63 +71,125 @@ def find_uv() -> str:
     raise ExportError("uv is not installed (https://docs.astral.sh/uv/getting-started/installation/)")
 
 
-def uv(*args: str) -> str:
+def uv(*args: str) -> subprocess.CompletedProcess:
     # pyenv's shims export PYENV_VERSION, which would override the Space's .python-version when uv looks for a Python.
     env = {key: value for key, value in os.environ.items() if key != "PYENV_VERSION"}
-    run = subprocess.run([find_uv(), *args], cwd=SPACE_DIR, env=env, capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        raise ExportError(f"`uv {' '.join(args)}` failed:\n{run.stderr.strip()}")
-    return run.stdout
+    return subprocess.run([find_uv(), *args], cwd=SPACE_DIR, env=env, capture_output=True, text=True, check=False)
+
+
+def failure(run: subprocess.CompletedProcess) -> ExportError:
+    """uv's failure as an error of the project (it cannot be resolved or read) or of this machine (anything else,
+    such as an index out of reach), with uv's own words, redacted."""
+    said = redacted(run.stderr.strip())
+    command = f"`uv {' '.join(run.args[1:])}` failed:\n{said}"
+    if any(sign in said for sign in PROJECT_FAILURES):
+        fix = "fix pyproject.toml (on a copy or an update: the answers that write its pins, such as gradio_version)"
+        return ProjectError(
+            f"{command}\nThe project's pins cannot be installed as they are: {fix}, then run `{COMMAND}`"
+        )
+    return ExportError(command)
+
+
+def check_pyproject() -> None:
+    """pyproject.toml parses as TOML; said plainly, before uv says it its own way."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: uv's own message will do
+        return
+    try:
+        tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProjectError(f"pyproject.toml is not valid TOML ({error}): fix it, then run `{COMMAND}`") from None
 
 
 def exported_requirements() -> str:
     """requirements.txt as uv.lock says it must be."""
     prune = [arg for package in BUILDER_PACKAGES for arg in ("--prune", package)]
-    return HEADER + uv("export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project", "--no-header", *prune)
+    run = uv("export", "--frozen", "--no-hashes", "--no-dev", "--no-emit-project", "--no-header", *prune)
+    if run.returncode != 0:
+        raise failure(run)
+    return HEADER + run.stdout
 
 
-def export() -> None:
+def lost_edits() -> str:
+    """What a new export drops from requirements.txt, as a diff: what differs from what the current uv.lock gives
+    (hand edits under the generated header). Empty when nothing does, or there is no uv.lock to compare with."""
+    if not REQUIREMENTS.exists() or not LOCK.exists():
+        return ""
+    current = REQUIREMENTS.read_text(encoding="utf-8")
+    expected = exported_requirements()
+    if current == expected:
+        return ""
+    diff = difflib.unified_diff(
+        expected.splitlines(keepends=True), current.splitlines(keepends=True), "uv.lock gives", "requirements.txt"
+    )
+    return "".join(diff)
+
+
+def export() -> str:
+    """Lock and write requirements.txt; returns what it dropped of hand edits under the header, as a diff."""
     if REQUIREMENTS.exists() and not REQUIREMENTS.read_text(encoding="utf-8").startswith(HEADER):
-        raise ExportError(
-            "requirements.txt was written by hand, so it is left as it is: move the packages it lists into "
-            "pyproject.toml's dependencies (without gradio and spaces), then delete it"
-        )
-    uv("lock")
+        raise ExportError(HAND_WRITTEN)
+    check_pyproject()
+    find_uv()
+    edits = lost_edits()
+    run = uv("lock")
+    if run.returncode != 0:
+        raise failure(run)
     REQUIREMENTS.write_text(exported_requirements(), encoding="utf-8")
+    return edits
 
 
 def check() -> list[str]:
     """What has drifted, as messages: empty when uv.lock and requirements.txt match pyproject.toml."""
-    try:
-        uv("lock", "--check")
-    except ExportError as error:
-        return [f"uv.lock is out of date with pyproject.toml: {error}"]
+    check_pyproject()
+    run = uv("lock", "--check")
+    if run.returncode != 0:
+        if "needs to be updated" not in run.stderr:
+            raise failure(run)
+        return [f"uv.lock is out of date with pyproject.toml. Run `{COMMAND}` and commit the result"]
     if not REQUIREMENTS.exists():
-        return ["requirements.txt is missing"]
-    if REQUIREMENTS.read_text(encoding="utf-8") != exported_requirements():
-        return ["requirements.txt differs from what uv.lock gives"]
+        return [f"requirements.txt is missing. Run `{COMMAND}` and commit the result"]
+    if not REQUIREMENTS.read_text(encoding="utf-8").startswith(HEADER):
+        return [HAND_WRITTEN]
+    if edits := lost_edits():
+        fix = f"Put the packages you need in pyproject.toml (an export drops any other line), then run `{COMMAND}`"
+        return [f"requirements.txt differs from what uv.lock gives:\n{edits}{fix} and commit the result"]
     return []
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check that nothing has drifted")
-    parser.add_argument("--if-possible", action="store_true", help="never fail: say what to run later (Copier task)")
+    parser.add_argument(
+        "--if-possible",
+        action="store_true",
+        help="on a machine that cannot export (no uv, no index), say what to run later and exit 0 (Copier task)",
+    )
     args = parser.parse_args()
     if args.check:
         try:
             problems = check()
         except ExportError as error:
-            problems = [str(error)]
+            problems = [f"the check could not run: {error}"]
         for problem in problems:
-            print(f"{problem}. Run `{COMMAND}` and commit the result.", file=sys.stderr)
+            print(f"{problem}.", file=sys.stderr)
         return 1 if problems else 0
     try:
-        export()
+        dropped = export()
+    except ProjectError as error:  # the project's fault, not the machine's: fail, even as a Copier task
+        print(f"requirements.txt was not written: {error}.", file=sys.stderr)
+        return 1
     except ExportError as error:
-        print(f"requirements.txt was not written: {error}", file=sys.stderr)
+        print(f"requirements.txt was not written: {error}.", file=sys.stderr)
         print(f"Run `{COMMAND}` once that is fixed, before you push the Space.", file=sys.stderr)
         return 0 if args.if_possible else 1
+    if dropped:
+        print(
+            "requirements.txt had been edited by hand under its generated header; these lines are gone from it now "
+            f"(put what you need in pyproject.toml's dependencies):\n{dropped}",
+            file=sys.stderr,
+        )
     print("uv.lock and requirements.txt are up to date with pyproject.toml.")
     return 0
 
