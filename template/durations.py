@@ -7,7 +7,8 @@ call aborted. So the estimates here are fitted to measurements rather than guess
 - `estimate(handler, **units)`: `overhead_s` plus, for each unit of work the handler's entry in durations.json
   prices (new tokens; steps, megapixels and steps x megapixels), its `per_unit_s` times the amount asked for,
   rounded up to whole seconds (ZeroGPU reads the value as `timedelta(seconds=...).seconds`, which drops fractions)
-  and clamped to the file's `floor_s` and `ceiling_s`.
+  and clamped to the file's `floor_s` and `ceiling_s`. It takes any value (`amount(value)`), so that an estimator
+  never raises on a bad request: the handler refuses that with a message instead.
 - `most_units(handler, unit, ...)`: the most of one unit whose estimate stays under the ceiling, for a UI's limit.
 - `logged(estimator)`: wraps a handler so that every call prints one line with the seconds it declared and the
   seconds it took, e.g. `duration generate: declared 9 s, took 3.41 s (declared/actual 2.64)`.
@@ -62,19 +63,37 @@ def load(path: Path = DURATIONS_FILE) -> dict[str, Any]:
 TABLE = load()
 
 
-def seconds_for(entry: dict[str, Any], units: dict[str, float]) -> int:
-    """Whole seconds for one handler entry and the amounts of work asked for, within its floor and ceiling."""
+def amount(value: Any) -> float:
+    """The amount of work a request's value asks for, whatever the value is: a number as a float (math.inf when too
+    big for one), 0 for a negative one, NaN or anything that is not a number (a string, None, a bool). ZeroGPU calls
+    the estimator before the handler can refuse a bad request, and a call whose estimator raises fails before any
+    GPU is asked for, with no message for the visitor: so estimators compute with amount(...), never raw values."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        return math.inf
+    return number if number > 0 else 0.0  # NaN > 0 is False too
+
+
+def seconds_for(entry: dict[str, Any], units: dict[str, Any]) -> int:
+    """Whole seconds for one handler entry and the amounts of work asked for, within its floor and ceiling. Any
+    amount is taken (see amount()): the smallest request for what is not a number, the ceiling for what is huge."""
     costs = entry["per_unit_s"]
     if set(units) != set(costs):
         raise ValueError(f"durations.json prices {sorted(costs)}, but the estimator passed {sorted(units)}")
-    seconds = entry["overhead_s"] + sum(cost * max(float(units[unit]), 0.0) for unit, cost in costs.items())
+    seconds = entry["overhead_s"] + sum(cost * amount(units[unit]) for unit, cost in costs.items() if cost)
+    if not seconds < entry["ceiling_s"]:  # inf included
+        return int(entry["ceiling_s"])
     seconds = math.ceil(round(seconds, 6))  # up, so that the margin is never cut; round(): 3.0000000001 stays 3
     return int(min(max(seconds, entry["floor_s"]), entry["ceiling_s"]))
 
 
-def estimate(handler: str, **units: float) -> int:
+def estimate(handler: str, **units: Any) -> int:
     """Whole seconds to declare for `handler` (its entry in durations.json) given the work asked for, by unit:
-    e.g. `estimate("generate", steps=25, megapixels=1.05, step_megapixels=26.2)`."""
+    e.g. `estimate("generate", steps=25, megapixels=1.05, step_megapixels=26.2)`. It never raises for an amount,
+    whatever its type or value (see amount()), and always returns what ZeroGPU accepts: floor_s to ceiling_s."""
     return seconds_for(TABLE["handlers"][handler], units)
 
 

@@ -8,11 +8,14 @@ their inputs come from the Gradio components wired to them, so a handler you add
 
 import hashlib
 import inspect
+import math
 import os
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from zerogpu import contract, rules
 
@@ -69,6 +72,26 @@ def test_duration_is_read_as_zerogpu_reads_it_and_stays_within_the_caps(zerogpu_
     for endpoint in endpoints:
         arguments = contract.handler_arguments(handler, contract.sample_inputs(endpoint.components, case))
         request = zerogpu_space.schedule(handler.name, *arguments)
+        assert 1 <= request.charged <= zerogpu_space.limits.max_request_seconds, request
+
+
+ANY_VALUE = st.one_of(
+    st.sampled_from([math.nan, math.inf, -math.inf, -1, 10**400, 0.5, "abc", "", None, True, [1], {"a": 1}, object()]),
+    st.integers(), st.floats(), st.text(max_size=8), st.lists(st.integers(), max_size=2),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_estimator_never_raises_and_asks_for_what_zerogpu_accepts(zerogpu_space, handler, endpoints, data):
+    """ZeroGPU runs the estimator before the handler can refuse a bad request: whatever an argument is, it must
+    return seconds within the caps (an estimator that raises fails the call before any GPU is asked for, and the
+    visitor gets no message). The handler then refuses the request itself."""
+    for endpoint in endpoints:
+        arguments = cheapest_arguments(handler, endpoint)
+        position = data.draw(st.integers(0, len(arguments) - 1), label="argument")
+        arguments[position] = data.draw(ANY_VALUE, label="value")
+        request = zerogpu_space.schedule(handler.name, *arguments)  # a ContractViolation says what broke
         assert 1 <= request.charged <= zerogpu_space.limits.max_request_seconds, request
 
 
