@@ -87,7 +87,7 @@ def called_in_loop(space, handler, estimator):
 def fixed_path(space, handler, estimator):
     if handler == "generate":
         old = (
-            '    with tempfile.NamedTemporaryFile(prefix="image-", suffix=".png", delete=False) as output:\n'
+            '    with tempfile.NamedTemporaryFile(dir=OUTPUT_DIR, prefix="image-", suffix=".png", delete=False) as output:\n'
             '        image.save(output, format="PNG")\n    return output.name\n'
         )
         edit(space / "app.py", old, '    image.save("output.png")\n    return "output.png"\n')

@@ -1,13 +1,20 @@
 """The image app, served by `python app.py` on a tiny random pipeline and called as a user's client would."""
 
+import ast
 import contextlib
 import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from unittest import mock
 
 import gradio as gr
 import numpy as np
 import pytest
 import torch
+from conftest import SPACE_DIR, api_call, free_port, wait_until_serving
 from diffusers import DiffusionPipeline
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -37,12 +44,60 @@ def test_generate_returns_a_png_of_the_requested_size(client, tiny_model_dir):
         np.testing.assert_array_equal(np.asarray(image.convert("RGB")), direct_image(tiny_model_dir, 320, 256, 7))
 
 
-def test_every_call_writes_its_own_file(app_module):
+def test_every_call_writes_its_own_file_where_gradio_cleans_up(app_module):
+    """A file of its own per request (concurrent requests never share one), in Gradio's cache folder, where
+    delete_cache removes it (see the next test): a file in /tmp would stay for as long as the Space runs."""
     paths = [app_module.generate(*REQUEST.values(), 256, 256, 3) for _ in range(3)]
     assert len(set(paths)) == 3, "concurrent requests must never share an output path"
     for path in paths:
+        assert Path(path).parent == Path(gr.utils.get_upload_folder()), path
         with Image.open(path) as image:
             assert image.format == "PNG" and image.size == (256, 256)
+
+
+def files_under(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()]
+
+
+def test_a_hundred_requests_leave_a_bounded_number_of_files(app_env, tmp_path):
+    """The app as app.py builds it, with its temporary folder (and so Gradio's cache) in a folder of the test's own
+    and Gradio's cleanup on the test's clock: delete_cache=(1, 5) instead of app.py's hours. After 100 requests the
+    folder holds no more files than the last few seconds' requests left, in /tmp and in Gradio's cache alike."""
+    assert app_module_delete_cache() is not None, "app.py's gr.Blocks has no delete_cache: its cache grows forever"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    port = free_port()
+    launch = "import app; app.demo.delete_cache = (1, 5); app.demo.launch()"
+    env = {**app_env, "TMPDIR": str(temporary), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    with open(tmp_path / "app.log", "w+") as log:
+        served = subprocess.Popen([sys.executable, "-c", launch], cwd=SPACE_DIR, env=env, stdout=log, stderr=log)
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            wait_until_serving(url, served, tmp_path / "app.log")
+
+            def draw(seed: int) -> dict:
+                return api_call(url, "generate", REQUEST["prompt"], "", 1, 0.0, 256, 256, seed)[0]
+
+            with ThreadPoolExecutor(4) as visitors:  # four visitors at a time, 100 distinct images
+                images = list(visitors.map(draw, range(100)))
+            assert len({image["path"] for image in images}) == 100
+            time.sleep(7)  # one cleanup round after the last files are 5 s old
+            left = files_under(temporary)
+        finally:
+            served.terminate()
+            served.wait(timeout=30)
+    assert len(left) <= 10, f"{len(left)} files left after 100 requests: {left[:10]}"
+
+
+def app_module_delete_cache():
+    """app.py's delete_cache, read from its source without importing it a second time."""
+    tree = ast.parse((SPACE_DIR / "app.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "gr.Blocks":
+            for keyword in node.keywords:
+                if keyword.arg == "delete_cache":
+                    return ast.literal_eval(keyword.value)
+    return None
 
 
 def test_a_request_leaves_the_shared_weights_in_their_dtype(app_module):
@@ -58,21 +113,28 @@ def test_a_request_leaves_the_shared_weights_in_their_dtype(app_module):
         pipe.to(torch.float32)
 
 
-# Out-of-range slider values are refused by Gradio's Slider itself; the app's checks refuse the rest (and the same
-# values in direct calls, as test_the_handler_refuses_out_of_range_values shows).
+STEPS, GUIDANCE = "Steps must be a whole number from 1 to 50", "Guidance scale must be a number from 0 to 20"
+WIDTH, SEED = "Width must be a whole number from 256 to 1024", "Seed must be a whole number from 0 to 2147483647"
+
+
+# The sliders check what an API client sends (validation.check_api_inputs), the handler checks it again (for direct
+# calls, as test_the_handler_refuses_out_of_range_values shows). tests/test_bad_inputs.py sends generated values.
 @pytest.mark.parametrize(
     ("prompt", "steps", "guidance", "width", "height", "seed", "message"),
     [("  ", 2, 5.0, 256, 256, 0, "Write a prompt"), ("", 2, 5.0, 256, 256, 0, "Write a prompt"),
-     ("cat", 0, 5.0, 256, 256, 0, "less than minimum"), ("cat", 1000, 5.0, 256, 256, 0, "greater than maximum"),
-     ("cat", 2, -1.0, 256, 256, 0, "less than minimum"), ("cat", 2, 25.0, 256, 256, 0, "greater than maximum"),
-     ("cat", 2, 5.0, 4096, 4096, 0, "greater than maximum"), ("cat", 2, 5.0, 100_000, 100_000, 0, "greater than max"),
-     ("cat", 2, 5.0, -256, 256, 0, "less than minimum"), ("cat", 2, 5.0, 300, 256, 0, "Width and height"),
-     ("cat", 2, 5.0, 256, 256, -5, "less than minimum"), ("cat", 2, 5.0, 256, 256, 2**40, "greater than maximum")],
+     (None, 2, 5.0, 256, 256, 0, "Write a prompt"),
+     ("cat", 0, 5.0, 256, 256, 0, STEPS), ("cat", 1000, 5.0, 256, 256, 0, STEPS), ("cat", 2.5, 5.0, 256, 256, 0, STEPS),
+     ("cat", "2", 5.0, 256, 256, 0, STEPS), ("cat", None, 5.0, 256, 256, 0, STEPS), ("cat", True, 5.0, 256, 256, 0, STEPS),
+     ("cat", 2, -1.0, 256, 256, 0, GUIDANCE), ("cat", 2, 25.0, 256, 256, 0, GUIDANCE),
+     ("cat", 2, [5.0], 256, 256, 0, GUIDANCE),
+     ("cat", 2, 5.0, 4096, 4096, 0, WIDTH), ("cat", 2, 5.0, 100_000, 100_000, 0, WIDTH),
+     ("cat", 2, 5.0, -256, 256, 0, WIDTH), ("cat", 2, 5.0, 300, 256, 0, "multiples of 64"),
+     ("cat", 2, 5.0, 256, 256, -5, SEED), ("cat", 2, 5.0, 256, 256, 2**40, SEED), ("cat", 2, 5.0, 256, 256, 0.5, SEED)],
 )  # fmt: skip
 def test_bad_input_gives_an_error_and_the_app_keeps_serving(
     client, prompt, steps, guidance, width, height, seed, message
 ):
-    with pytest.raises(AppError, match=message):  # the app's own gr.Error, not a crash
+    with pytest.raises(AppError, match=re.escape(message)):  # the app's own gr.Error, not a crash
         client.predict(prompt, "", steps, guidance, width, height, seed, api_name="/generate")
     assert client.predict(*REQUEST.values(), 256, 256, 0, api_name="/generate")
 
@@ -80,7 +142,8 @@ def test_bad_input_gives_an_error_and_the_app_keeps_serving(
 @pytest.mark.parametrize(
     ("steps", "guidance", "side", "seed", "message"),
     [(0, 5.0, 256, 0, "Steps"), (51, 5.0, 256, 0, "Steps"), (2, 21.0, 256, 0, "Guidance"),
-     (2, 5.0, 100_000, 0, "Width and height"), (2, 5.0, 256, -1, "Seed")],
+     (2, 5.0, 100_000, 0, "Width"), (2, 5.0, 300, 0, "multiples of 64"), (2, 5.0, 256, -1, "Seed"),
+     (float("nan"), 5.0, 256, 0, "Steps"), (2, float("inf"), 256, 0, "Guidance"), (2, 5.0, 256, "0", "Seed")],
 )  # fmt: skip
 def test_the_handler_refuses_out_of_range_values(app_module, steps, guidance, side, seed, message):
     """The handler checks its inputs itself too: code that calls it directly gets no Slider in between."""

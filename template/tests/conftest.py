@@ -5,6 +5,7 @@ tests run on CPU, even on a machine with a GPU (`python -m zerogpu.emulate` is t
 checked by forking workers, which a process that has initialised CUDA cannot do.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -48,25 +49,29 @@ def app_log(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("app") / "app.log"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def app_url(app_env, app_log) -> str:
     """Start `python app.py` as the Space would, and stop it after the tests."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**app_env, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
     with open(app_log, "w+") as log:
         app = subprocess.Popen([sys.executable, "app.py"], cwd=SPACE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_until_serving(url, app, app_log)
+            wait_until_serving(url, app, app_log)
             yield url
         finally:
             app.terminate()
             app.wait(timeout=30)
 
 
-def _wait_until_serving(url: str, app: subprocess.Popen, log_path: Path) -> None:
+def wait_until_serving(url: str, app: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if app.poll() is not None:
@@ -77,6 +82,36 @@ def _wait_until_serving(url: str, app: subprocess.Popen, log_path: Path) -> None
         except OSError:
             time.sleep(0.5)
     pytest.fail(f"app.py did not serve {url} within {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()}")
+
+
+class Refused(Exception):
+    """The app answered a call with an error event; the exception's text is its message (None when Gradio hid it)."""
+
+
+def api_call(url: str, api_name: str, *data: object, timeout_s: float = 120) -> list:
+    """One call through Gradio's HTTP API, as a client in any language makes it: POST the inputs as JSON (Python's
+    json writes NaN and Infinity, which gradio_client refuses to send), then read the event stream; returns the last
+    event's outputs, or raises Refused with the app's message."""
+    request = urllib.request.Request(
+        f"{url}gradio_api/call/{api_name}",
+        data=json.dumps({"data": list(data)}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        event_id = json.load(response)["event_id"]
+    event, outputs = None, None
+    with urllib.request.urlopen(f"{url}gradio_api/call/{api_name}/{event_id}", timeout=timeout_s) as stream:
+        for raw in stream:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event in ("generating", "complete", "error"):
+                outputs = json.loads(line.removeprefix("data: "))
+                if event == "error":
+                    raise Refused(outputs)
+                if event == "complete":
+                    return outputs
+    raise AssertionError(f"/{api_name}: the event stream ended without a result (last event {event!r}: {outputs})")
 
 
 @pytest.fixture(scope="session")

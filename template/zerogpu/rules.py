@@ -415,8 +415,9 @@ def no_fixed_output_path(space: Space) -> Iterator[Violation]:
                     call,
                     f"a request writes to the fixed path {fixed!r}: ZeroGPU runs requests concurrently, so two "
                     "visitors overwrite each other's file.",
-                    "write each output to a file of its own: tempfile.NamedTemporaryFile(suffix=..., delete=False) "
-                    "or tempfile.mkdtemp(), and return that path.",
+                    "write each output to a file of its own, where gr.Blocks(delete_cache=...) removes it: "
+                    "tempfile.NamedTemporaryFile(dir=gr.utils.get_upload_folder(), suffix=..., delete=False), and "
+                    "return that path.",
                 )
 
 
