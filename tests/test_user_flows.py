@@ -69,7 +69,7 @@ def test_the_space_passes_its_own_suite_as_its_next_steps_run_it(readme_space, a
     lock = (space.project / "uv.lock").read_bytes()
     result = shell("uv run pytest", cwd=space.project)
     output = result.stdout + result.stderr
-    assert result.returncode == 0 and passed(output), (
+    assert result.returncode == 0 and passed(result.stdout), (
         f"pass {run} of `uv run pytest` in the {app_kind} Space:\n{output}"
     )
     assert (space.project / "uv.lock").read_bytes() == lock, "`uv run` changed uv.lock: it did not run from the lock"
@@ -161,19 +161,25 @@ def test_readme_update_commands_update_a_space_that_readme_made(tmp_path):
     assert checks.returncode == 0 and passed(checks.stdout), checks.stdout + checks.stderr
 
 
-PYENV_SHIMS = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "shims"
+PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+# A newcomer's pyenv Python: one without uv (on CI's machine .ci/run puts uv into another), not the Space's own.
+PYENV_FRESH = sorted(
+    path.name for path in (PYENV_ROOT / "versions").glob("3.1[013].*") if not (path / "bin" / "uv").exists()
+)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (PYENV_SHIMS / "python3").exists(), reason="no pyenv here: nothing to survive")
+@pytest.mark.skipif(not PYENV_FRESH, reason="no pyenv Python without uv here: no newcomer's pyenv to try")
 def test_readmes_uv_install_works_in_a_space_under_pyenv(readme_space, tmp_path):
     """With pyenv, `pip install uv` into a pyenv Python leaves a shim that fails inside a Space (its .python-version
     picks another Python); README's `pip install --user` puts uv in ~/.local/bin, which works everywhere."""
     install = re.search(r"`(python3 -m pip install --user uv)`", readme_text())
     assert install, "README.md must give the `python3 -m pip install --user uv` install"
+    assert "pyenv: uv: command not found" in readme_text(), "README.md must warn about pyenv's shim"
     home = tmp_path / "home"
-    env = {"HOME": str(home), "PATH": f"{home}/.local/bin:{PYENV_SHIMS}:/usr/local/bin:/usr/bin:/bin"}
-    run = shell(install[1], cwd=tmp_path, **env)
+    env = {"HOME": str(home), "PATH": f"{home}/.local/bin:{PYENV_ROOT / 'shims'}:/usr/local/bin:/usr/bin:/bin",
+           "PYENV_ROOT": str(PYENV_ROOT)}  # fmt: skip
+    run = shell(install[1], cwd=tmp_path, PYENV_VERSION=PYENV_FRESH[-1], **env)  # `pyenv global`, as a newcomer has it
     assert run.returncode == 0, run.stdout + run.stderr
     inside = shell("uv --version", cwd=readme_space(DEFAULT_KIND).project, **env)
     assert inside.returncode == 0 and inside.stdout.startswith("uv "), inside.stdout + inside.stderr
