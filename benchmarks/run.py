@@ -13,8 +13,9 @@ Rows:
               (tests/template_versions.py: the new release renames a question with its migration, changes a pin and
               adds a file), on a Space with an author's commit.
   app         the rendered app's start to first response on CPU, per kind: `python app.py` on a tiny random model
-              (built by the Space's own tests/tiny_model.py, not timed) until the first API call returns. Its venv is
-              installed for CPU (tests/space_harness.py), not timed.
+              (built by the Space's own tests/tiny_model.py, not timed) until the first API call returns (each kind's
+              `first_call` in kinds/<kind>/kind.yml). Its venv is installed from the Space's uv.lock, as `uv run`
+              installs it (tests/space_harness.py), not timed.
 Times are wall-clock seconds. Nothing here asserts a time.
 """
 
@@ -36,14 +37,16 @@ import copier
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TEMPLATE_DIR / "tests"))
+sys.path.insert(0, str(TEMPLATE_DIR))
 
-from space_harness import SPACE_TORCH, build_tiny_model, call, install_for_cpu, serve
+from space_harness import build_tiny_model, call, install_from_lock, serve
 from template_versions import MIGRATION_OUTPUT, OLD, commit_all, copy_space, make_template_versions
+
+from extensions.kinds import load_kinds
 
 COPIER = [sys.executable, "-m", "copier"]
 FIRST_CALLS = {
-    "text-generation": ("chat", ["Hello there", 16, 0]),
-    "image-generation": ("generate", ["a red cube on a table", "", 2, 7.0, 256, 256, 0]),
+    name: (kind["first_call"]["api_name"], kind["first_call"]["data"]) for name, kind in load_kinds().items()
 }
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
@@ -174,8 +177,8 @@ def update_row(bench: Bench, runs: int) -> None:
 def app_rows(bench: Bench, runs: int) -> None:
     for kind, (api_name, data) in FIRST_CALLS.items():
         project = bench.fresh(f"app-{kind}")
-        copy(TEMPLATE_DIR, project, f"app_kind={kind}", f"torch_version={SPACE_TORCH}")
-        python = install_for_cpu(project)
+        copy(TEMPLATE_DIR, project, f"app_kind={kind}")
+        python = install_from_lock(project)
         model_dir = build_tiny_model(python, project, bench.fresh(f"tiny-{kind}"))
 
         def prepare(python=python, project=project, model_dir=model_dir, api_name=api_name, data=data):
@@ -225,7 +228,7 @@ def main() -> None:
             ROWS[name](bench, args.runs)
     print(
         f"copier-zerogpu benchmarks: {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"copier {copier.__version__}, torch {SPACE_TORCH} (CPU) for the app rows\n"
+        f"copier {copier.__version__}; the app rows run each Space's own uv.lock on CPU\n"
     )
     print(table(bench))
 

@@ -16,8 +16,17 @@ from jinja2.ext import Extension
 KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
 KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py", "durations.json")
 KIND_KEYS = (
-    "label", "model_id", "short_description", "emoji", "fast_path", "python_versions", "dependencies", "attention"
-)  # fmt: skip
+    "label",
+    "model_id",
+    "short_description",
+    "emoji",
+    "fast_path",
+    "python_versions",
+    "python_refused_because",
+    "dependencies",
+    "attention",
+    "first_call",
+)
 
 
 def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
@@ -53,10 +62,22 @@ def kind_durations(kind: str, gpu_size: str, kinds_dir: Path = KINDS_DIR) -> str
     return json.dumps(tables[gpu_size], indent=2, ensure_ascii=False) + "\n"
 
 
+def python_refusal(kind: str, python_version: str, kinds_dir: Path = KINDS_DIR) -> str:
+    """Why the kind cannot run on `python_version` ("" if it can): the validator of that `python_version` choice,
+    which Copier shows beside the choice and prints when it is passed with --data."""
+    found = load_kinds(kinds_dir)[kind]
+    if python_version in found["python_versions"]:
+        return ""
+    runs = " or ".join(found["python_versions"])
+    return f"the {kind} app pins libraries that refuse Python {python_version} ({found['python_refused_because']}): use {runs}"
+
+
 class KindsExtension(Extension):
-    """Exposes the registry as the Jinja global `kinds`, each kind's plain files through `kind_file`, and its
-    shipped duration coefficients through `kind_durations`."""
+    """Exposes the registry as the Jinja global `kinds`, each kind's plain files through `kind_file`, its shipped
+    duration coefficients through `kind_durations`, and its refusal of a Python through `python_refusal`."""
 
     def __init__(self, environment):
         super().__init__(environment)
-        environment.globals.update(kinds=load_kinds(), kind_file=kind_file, kind_durations=kind_durations)
+        environment.globals.update(
+            kinds=load_kinds(), kind_file=kind_file, kind_durations=kind_durations, python_refusal=python_refusal
+        )

@@ -9,7 +9,8 @@ import pytest
 import pytest_copie.plugin
 import yaml
 from huggingface_hub import SpaceCard
-from space_harness import SPACE_TORCH, install_for_cpu
+from readme_flows import ReadmeSpace, fresh_clone, render_space
+from space_harness import install_from_lock
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = TEMPLATE_DIR / "build" / "artifacts"  # gitignored; the run's summary lists what tests write here
@@ -75,16 +76,30 @@ def copie_no_tasks(copie, monkeypatch):
 
 @pytest.fixture(scope="session")
 def installed_space(copie_session):
-    """`installed_space(kind, **answers)`: that Space, rendered with torch SPACE_TORCH (the export task included) and
-    installed for CPU, once per session; returns (project folder, the venv's python)."""
+    """`installed_space(kind, **answers)`: that Space, rendered (the export task included) and installed from its own
+    uv.lock as `uv run` installs it, once per session; returns (project folder, the venv's python)."""
     spaces = {}
 
     def install(app_kind: str, **answers) -> tuple[Path, Path]:
         key = (app_kind, *sorted(answers.items()))
         if key not in spaces:
-            answers = {"app_kind": app_kind, "torch_version": SPACE_TORCH, **answers}
-            project = render(copie_session, **answers).project_dir
-            spaces[key] = project, install_for_cpu(project)
+            project = render(copie_session, app_kind=app_kind, **answers).project_dir
+            spaces[key] = project, install_from_lock(project)
         return spaces[key]
 
     return install
+
+
+@pytest.fixture(scope="session")
+def readme_space(tmp_path_factory):
+    """`readme_space(kind)`: that kind's Space as README's first command renders it in a fresh clone of this
+    repository (tests/readme_flows.py), once per session; not installed (its next steps do that)."""
+    spaces: dict[str, ReadmeSpace] = {}
+
+    def make(app_kind: str) -> ReadmeSpace:
+        if app_kind not in spaces:
+            clone = fresh_clone(tmp_path_factory.mktemp(f"newcomer-{app_kind}") / "copier-zerogpu")
+            spaces[app_kind] = render_space(clone, app_kind)
+        return spaces[app_kind]
+
+    return make

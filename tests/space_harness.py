@@ -1,12 +1,10 @@
-"""Install a rendered Space for CPU, build its tiny model, serve `python app.py`, call it.
+"""Install a rendered Space as `uv run` does, build its tiny model, serve `python app.py`, call it.
 
-Shared by tests/test_space_runs.py, tests/test_browser.py and benchmarks/run.py; it needs only the template's dev
-environment (uv, PyYAML), which has neither gradio nor torch: those live in the Space's own venv.
-
-Environment knobs, for machines other than CI's:
-  SPACE_TEST_PYTHON      interpreter for the Space's virtual environment (default: this one)
-  SPACE_TEST_TORCH       the torch_version answer (default 2.13.0, whose CPU wheel CI's machine has on disk)
-  SPACE_TEST_FIND_LINKS  extra wheel folder for uv (default /opt/wheels when it exists)
+Shared by the tests that run Spaces (tests/test_user_flows.py, tests/test_space_runs.py, tests/test_browser.py) and
+benchmarks/run.py; it needs only the template's dev environment (uv, PyYAML), which has neither gradio nor torch:
+those live in the Space's own venv. A Space is installed from its own uv.lock on the Python its .python-version pins,
+exactly as its own `uv run ...` installs it (torch from PyPI, a CUDA build that runs on CPU as well): a test that
+installed anything else would prove nothing about what the Space's author runs.
 """
 
 from __future__ import annotations
@@ -16,19 +14,11 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
-from packaging.requirements import Requirement
-from uv import find_uv_bin
-
-SPACE_PYTHON = os.environ.get("SPACE_TEST_PYTHON", sys.executable)
-SPACE_TORCH = os.environ.get("SPACE_TEST_TORCH", "2.13.0")
-FIND_LINKS = os.environ.get("SPACE_TEST_FIND_LINKS", "/opt/wheels" if Path("/opt/wheels").is_dir() else "")
 STARTUP_TIMEOUT_S = 180
 
 
@@ -39,12 +29,14 @@ class SpaceError(RuntimeError):
 def uv_environment() -> dict[str, str]:
     """This process's environment for running uv on a Space: no Python downloads (none can be reached), and without
     PYENV_VERSION, which pyenv's shims export and which would override the Space's .python-version."""
-    env = {key: value for key, value in os.environ.items() if key != "PYENV_VERSION"}
+    env = {key: value for key, value in clean_env().items() if key != "PYENV_VERSION"}
     env["UV_PYTHON_DOWNLOADS"] = "never"
     return env
 
 
 def uv(*args: str, cwd: Path) -> str:
+    from uv import find_uv_bin  # here, not at the top: the GPU scripts serve and call a Space on a machine without uv
+
     run = subprocess.run([find_uv_bin(), *args], cwd=cwd, env=uv_environment(), check=False, capture_output=True,
                          text=True)  # fmt: skip
     if run.returncode != 0:
@@ -52,38 +44,11 @@ def uv(*args: str, cwd: Path) -> str:
     return run.stdout
 
 
-def sdk_version(project: Path) -> str:
-    """The Gradio version the Space builder installs: the README frontmatter's sdk_version."""
-    _, block, _ = (project / "README.md").read_text(encoding="utf-8").split("---\n", 2)
-    return yaml.safe_load(block)["sdk_version"]
-
-
-def cuda_only_packages(project: Path) -> list[str]:
-    """The CUDA side-cars that torch from PyPI pins on Linux. The CPU torch used here needs none of them."""
-    lines = (project / "requirements.txt").read_text().splitlines()
-    names = [Requirement(line).name for line in lines if line[:1].isalpha()]
-    return [name for name in names if name.startswith(("nvidia-", "cuda-", "triton"))]
-
-
-def install_for_cpu(project: Path) -> Path:
-    """A fresh venv with the Space's dependencies and dev tools, resolved from its pyproject.toml; its python.
-
-    Two differences from the Hub, both forced by the CPU torch this machine has (a cp311 wheel): the venv runs
-    Python 3.11, so the pins are resolved for it rather than taken from requirements.txt (locked for the Space's
-    Python), and torch's CUDA side-cars (several GB) are left out. That requirements.txt itself installs on the Hub
-    is tests/test_requirements_export.py's job: it replays the builder's pip line for Linux x86_64.
-    """
-    excludes = project / "cpu-excludes.txt"
-    excludes.write_text("\n".join(cuda_only_packages(project)) + "\n")
-    uv("venv", "--quiet", "--python", SPACE_PYTHON, ".venv", cwd=project)
-    python = project / ".venv" / "bin" / "python"
-    find_links = ["--find-links", FIND_LINKS] if FIND_LINKS else []
-    try:
-        uv("pip", "install", "--quiet", "--python", str(python), *find_links, "--excludes", excludes.name,
-           "-r", "pyproject.toml", "--group", "dev", cwd=project)  # fmt: skip
-    finally:
-        excludes.unlink()
-    return python
+def install_from_lock(project: Path) -> Path:
+    """The Space's .venv as `uv run` makes it (its uv.lock, its dev group, its Python), failing if the lock is stale;
+    returns the venv's python."""
+    uv("sync", "--locked", "--quiet", cwd=project)
+    return project / ".venv" / "bin" / "python"
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -93,11 +58,11 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def build_tiny_model(python: Path, project: Path, directory: Path) -> Path:
-    """The Space's own tests/tiny_model.py, run in the Space's venv, writes a random-weight model to `directory`."""
-    build = "import sys; from pathlib import Path; from tiny_model import save_tiny_model; save_tiny_model(Path(sys.argv[1]))"
+    """The Space's own command for a random-weight model (its README's `uv run tests/tiny_model.py DIR`), run with the
+    Space's venv, writes the model to `directory` (a new or empty folder)."""
     run = subprocess.run(
-        [python, "-c", build, str(directory)],
-        cwd=project / "tests",
+        [python, "tests/tiny_model.py", str(directory)],
+        cwd=project,
         env=clean_env(),
         check=False,
         capture_output=True,

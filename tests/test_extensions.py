@@ -10,7 +10,7 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extensions import hub_rules, kinds, serialize
+from extensions import answers, hub_rules, kinds, serialize
 
 names = st.text(alphabet=st.characters(codec="ascii"), min_size=0, max_size=100)
 
@@ -124,3 +124,37 @@ def test_plain_kind_files_are_copied_without_rendering():
     assert "{% for message in messages %}" in text  # the tiny model's chat template is Jinja too
     with pytest.raises(ValueError, match="include it"):
         kinds.kind_file("text-generation", "app.py.jinja", TEMPLATE_DIR / "kinds")
+
+
+def test_a_local_template_is_recorded_as_the_space_sees_it(tmp_path, monkeypatch):
+    """Copier reads `_src_path` back from the Space's own folder (where `copier update` runs)."""
+    clone = tmp_path / "copier-zerogpu"
+    (clone / "my-space").mkdir(parents=True)
+    monkeypatch.chdir(clone)
+    assert answers.space_relative_src_path(".", "my-space") == ".."  # README's first command
+    monkeypatch.chdir(clone / "my-space")
+    assert answers.space_relative_src_path("..", ".") == ".."  # the same, re-rendered by `copier update`
+    monkeypatch.chdir(tmp_path)
+    assert answers.space_relative_src_path("copier-zerogpu", "elsewhere/space") == str(clone)  # outside: absolute
+    for kept in ("gh:owner/copier-zerogpu", "https://github.com/owner/copier-zerogpu.git", str(clone), "missing/dir"):
+        assert answers.space_relative_src_path(kept, "space") == kept
+
+
+@pytest.mark.parametrize(
+    ("commit", "words"),
+    [("v0.1.0", "release v0.1.0"), ("v1.2.3rc1", "release v1.2.3rc1"), ("c7dfa3f", "commit c7dfa3f, not a release"),
+     ("v0.1.0-3-gabc1234", "commit v0.1.0-3-gabc1234, not a release"), ("v0.2.0.dev1", "not a release"),
+     (None, "not a release")],
+)  # fmt: skip
+def test_the_messages_say_whether_the_space_is_on_a_release(commit, words):
+    assert words in answers.template_version(commit)
+
+
+@pytest.mark.parametrize("kind", sorted(kinds.load_kinds()))
+def test_each_kind_refuses_the_zerogpu_pythons_it_cannot_run_and_says_why(kind):
+    found = kinds.load_kinds()[kind]
+    for version in ("3.12", "3.10"):
+        refusal = kinds.python_refusal(kind, version)
+        assert (refusal == "") == (version in found["python_versions"]), (version, refusal)
+        if refusal:
+            assert found["python_refused_because"] in refusal and "use 3.12" in refusal

@@ -31,7 +31,7 @@ BAD_ANSWERS = [
     ("license", "apache", "not a Hub license identifier"),
     ("license", "GPL-3.0", "not a Hub license identifier"),
     ("python_version", "3.11", "Invalid choice"),
-    ("python_version", "3.10", "need Python 3.12"),
+    ("python_version", "3.10", "refuse Python 3.10 (transformers 5.22 needs Python 3.11 or later): use 3.12"),
     ("python_version", "3.13", "Invalid choice"),
     ("gradio_version", "latest", "not a version number"),
     ("gradio_version", "6.31", "exact release"),
@@ -73,6 +73,12 @@ def test_extensions_need_trust(tmp_path):
     )  # fmt: skip
     assert run.returncode == 4, run.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_a_python_the_kind_cannot_run_is_refused_naming_the_libraries_that_refuse_it(copie):
+    result = copie.copy(extra_answers={"app_kind": "image-generation", "python_version": "3.10"})
+    assert result.exit_code != 0 and result.project_dir is None
+    assert "(diffusers 0.42 and transformers 5.22 need Python 3.11 or later): use 3.12" in str(result.exception)
 
 
 def test_aoti_refuses_anything_but_yes_or_no(copie):

@@ -5,6 +5,7 @@ in one pip call. Each test replays that line through uv's resolver for Linux x86
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,24 @@ def test_pyproject_is_the_single_source_of_requirements(copie_no_tasks):
     project = render(copie_no_tasks).project_dir
     assert not (project / "requirements.txt").exists()
     assert "spaces>=0.51.3" in pyproject(project)["project"]["dependencies"]
+
+
+@pytest.mark.parametrize("kind", sorted(kinds.load_kinds(TEMPLATE_DIR / "kinds")))
+def test_a_kind_names_the_libraries_that_refuse_the_pythons_it_refuses(kind, tmp_path):
+    """kind.yml's `python_refused_because` (what the python_version question says) against uv's resolver: each ZeroGPU
+    Python the kind refuses is refused by exactly the pinned libraries it names, one resolved at a time."""
+    meta = kinds.load_kinds(TEMPLATE_DIR / "kinds")[kind]
+    named = {canonicalize_name(name) for name in re.findall(r"([A-Za-z][\w.-]*) \d", meta["python_refused_because"])}
+    named.discard("python")
+    for python in sorted(set(ZEROGPU_PYTHON) - set(meta["python_versions"])):
+        refusing = set()
+        for pin in meta["dependencies"]:
+            (tmp_path / "one.in").write_text(pin + "\n")
+            run = uv("pip", "compile", "--quiet", "--python-version", ZEROGPU_PYTHON[python], "--python-platform",
+                     "x86_64-unknown-linux-gnu", "one.in", cwd=tmp_path)  # fmt: skip
+            if run.returncode != 0:
+                assert "Python" in run.stderr, run.stderr
+                refusing.add(canonicalize_name(Requirement(pin).name))
+        assert refusing == named, (
+            f"{kind}: on Python {python} {sorted(refusing)} refuse, kind.yml names {sorted(named)}"
+        )

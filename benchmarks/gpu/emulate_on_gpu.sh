@@ -10,6 +10,7 @@
 # It installs the carried wheels into a scratch folder on PYTHONPATH (nothing system-wide), then runs
 # benchmarks/gpu/emulate_on_gpu.py: results in $OUT/summary.txt (PASS/FAIL per claim), the emulator's output in
 # $OUT/<kind>-emulate.txt, the app's log in $OUT/<kind>-app.log, the calls as JSON in $OUT/<kind>-report.json.
+# First, benchmarks/gpu/fork_race_on_gpu.py: simultaneous cold starts with each carried filelock, in $OUT/fork-race.txt.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-${1:?give a folder for the results: OUT=... or the first argument}}
@@ -38,4 +39,5 @@ SITE=$(mktemp -d)/site
 "$PY" -m pip install --quiet --no-index --no-deps --target "$SITE" "$PROOF"/wheels/*.whl >"$OUT/pip.log" 2>&1 \
     || { echo "emulate_on_gpu: installing the carried wheels failed (see pip.log)" | tee -a "$OUT/summary.txt"; exit 1; }
 export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}" OUT PROOF
+"$PY" benchmarks/gpu/fork_race_on_gpu.py >"$OUT/fork-race.log" 2>&1 || echo "fork_race_on_gpu.py failed (fork-race.log)"
 exec "$PY" benchmarks/gpu/emulate_on_gpu.py

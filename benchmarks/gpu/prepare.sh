@@ -2,6 +2,8 @@
 # Prepares what benchmarks/gpu/emulate_on_gpu.sh needs on the GPU machine, in the git-ignored folder .gpu-proof/:
 #   .gpu-proof/spaces/<kind>/  each kind's Space, rendered for that machine (torch 2.11.0, Python 3.12)
 #   .gpu-proof/wheels/         cp312 wheels of what it lacks (gradio, spaces and their server stack; diffusers)
+#   .gpu-proof/filelock/<v>/   filelock as the text Space's uv.lock pins it, and 4.3.1 (the lock's choice before the
+#                              pin), each unpacked on its own for fork_race_on_gpu.py
 # Run here, from anywhere: bash benchmarks/gpu/prepare.sh   (needs uv, and PyPI for the wheels)
 # Then carry .gpu-proof to the GPU machine with the working tree (the device tool's carry list: [".gpu-proof"]).
 set -euo pipefail
@@ -38,6 +40,12 @@ uvx --quiet --from pip pip download --quiet --no-deps --only-binary=:all: --dest
     --python-version 3.12 --implementation cp --abi cp312 --abi abi3 --abi none \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     --platform any "${pins[@]}" 2> >(grep -v "^WARNING: Location" >&2)  # quiet about pip.conf's local indexes
+
+pinned=$(grep -A1 '^name = "filelock"$' "$PROOF/spaces/text-generation/uv.lock" | sed -n 's/^version = "\(.*\)"$/\1/p')
+for version in "$pinned" 4.3.1; do
+    uvx --quiet --from pip pip install --quiet --no-deps --no-compile --target "$PROOF/filelock/$version" \
+        "filelock==$version" 2> >(grep -v "^WARNING: Location" >&2)
+done
 
 echo "prepare.sh: $(ls "$PROOF/wheels" | wc -l) wheels, $(du -sh "$PROOF" | cut -f1) in $PROOF:"
 ls "$PROOF/wheels"

@@ -118,3 +118,15 @@ def save_tiny_model(directory: pathlib.Path) -> None:
     )
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
+
+
+if __name__ == "__main__":  # uv run tests/tiny_model.py tiny-model   (then: MODEL_ID=tiny-model uv run app.py)
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write a tiny random chat model for the app.")
+    parser.add_argument("directory", type=pathlib.Path, help="where to write it (a new or empty folder)")
+    directory = parser.parse_args().directory
+    if directory.exists() and any(directory.iterdir()):
+        parser.error(f"{directory} is not empty: give a new folder")
+    save_tiny_model(directory)
+    print(f"Wrote {directory}/. Run the app on it: MODEL_ID={directory} uv run app.py")

@@ -9,15 +9,19 @@ The requests come from the Gradio components wired to each handler (zerogpu/cont
 """
 
 import hashlib
+import multiprocessing
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
+import pytest
 from gradio_client import Client
 
 from zerogpu import contract
 
 REQUESTS = 16
+COLD_START_ROUNDS = 10
 
 
 def requests_for(endpoint: contract.Endpoint) -> list[list]:
@@ -91,3 +95,40 @@ def test_the_requests_themselves_differ(zerogpu_space):
     """Else 16 distinct outputs would prove nothing."""
     for endpoint in gpu_endpoints(zerogpu_space):
         assert len({repr(arguments) for arguments in requests_for(endpoint)}) == REQUESTS
+
+
+def _worker() -> None:
+    pass
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # spaces forks so too
+def test_visitors_arriving_together_can_all_start_a_gpu_worker(app_module):
+    """On ZeroGPU a call that finds no warm worker forks one from the request's own thread (spaces 0.51.3,
+    spaces.zero.wrappers.Worker: multiprocessing's fork context, no lock), so visitors who arrive together fork at
+    once. filelock 3.30 and later, which huggingface_hub imports, refuse a fork while another thread is forking
+    ("os.fork is unsafe while filelock is changing descriptor ownership", Python 3.12 and later): the visitor would
+    get an error. pyproject.toml pins filelock below 3.30; here 16 threads fork as spaces does, 10 times over, with
+    everything app.py imports loaded."""
+    context = multiprocessing.get_context("fork")
+    failures: list[str] = []
+
+    def cold_start(barrier: threading.Barrier) -> None:
+        barrier.wait()
+        try:
+            worker = context.Process(target=_worker, daemon=True)
+            worker.start()
+            worker.join()
+        except Exception as error:  # noqa: BLE001 - every failure is counted, whatever raised it
+            failures.append(f"{type(error).__name__}: {error}")
+
+    for _ in range(COLD_START_ROUNDS):
+        barrier = threading.Barrier(REQUESTS)
+        threads = [threading.Thread(target=cold_start, args=(barrier,)) for _ in range(REQUESTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not failures, (
+        f"{len(failures)} of {REQUESTS * COLD_START_ROUNDS} simultaneous worker starts failed, first: {failures[0]}. "
+        "Keep pyproject.toml's filelock pin (see its comment) and run `python scripts/export_requirements.py`."
+    )
