@@ -2,7 +2,7 @@
 hardware speed on a GPU and the same tokens.
 
 At batch 1, transformers' `model.generate` launches about a thousand small kernels per token from Python, and the
-GPU waits for the host: on an H200 it ran SmolLM2-1.7B at 1% of what the memory bandwidth allows, and a visitor's
+GPU waits for the host: on an H200 it ran SmolLM2-1.7B at 1 to 4% of what the memory bandwidth allows, and a visitor's
 ZeroGPU quota paid for the waiting. Here transformers still prepares everything (generation config, logits
 processors and warpers, stopping criteria, streamer: `custom_generate`), and only the loop is replaced:
 
