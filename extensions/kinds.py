@@ -1,7 +1,8 @@
 """The app kinds a Space can be, read from `kinds/<name>/kind.yml` beside this template.
 
-Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json): the
-question's choices, the defaults and the includes all come from this registry.
+Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json, and
+the fast-path module kind.yml names with its tests, test_<module>): the question's choices, the defaults and the
+includes all come from this registry.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ KIND_KEYS = (
     "model_id",
     "short_description",
     "emoji",
+    "fast_path",
     "python_versions",
     "python_refused_because",
     "gradio_versions",
@@ -37,6 +39,8 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
             raise FileNotFoundError(f"The app kind {kind_file.parent.name!r} lacks {', '.join(missing)}.")
         kind = yaml.safe_load(kind_file.read_text(encoding="utf-8"))
         missing = [key for key in KIND_KEYS if key not in kind]
+        modules = (kind["fast_path"], f"test_{kind['fast_path']}") if "fast_path" in kind else ()
+        missing += [name for name in modules if not (kind_file.parent / name).is_file()]
         if missing or "sdpa" not in kind["attention"]:
             raise ValueError(f"{kind_file} lacks {', '.join(missing) or 'the sdpa attention backend'}.")
         kinds[kind_file.parent.name] = kind

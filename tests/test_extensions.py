@@ -156,6 +156,21 @@ def test_a_kind_folder_missing_a_file_is_reported(tmp_path):
         kinds.load_kinds(tmp_path)
 
 
+def test_a_kind_naming_a_fast_path_it_lacks_is_reported(tmp_path):
+    source = TEMPLATE_DIR / "kinds" / "text-generation"
+    kind = tmp_path / "chat"
+    kind.mkdir()
+    for name in kinds.KIND_FILES:
+        (kind / name).write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ValueError, match="fast_decode.py"):
+        kinds.load_kinds(tmp_path)
+    (kind / "fast_decode.py").write_text("")
+    with pytest.raises(ValueError, match="test_fast_decode.py"):
+        kinds.load_kinds(tmp_path)
+    (kind / "test_fast_decode.py").write_text("")
+    assert kinds.load_kinds(tmp_path)["chat"]["fast_path"] == "fast_decode.py"
+
+
 def test_plain_kind_files_are_copied_without_rendering():
     text = kinds.kind_file("text-generation", "tiny_model.py", TEMPLATE_DIR / "kinds")
     assert "{% for message in messages %}" in text  # the tiny model's chat template is Jinja too

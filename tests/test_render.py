@@ -87,6 +87,14 @@ def test_every_combination_renders_a_clean_space(
     assert durations["target"]["size"] == gpu_size
     assert len([d for d in decorators if d.startswith("durations.logged(")]) == len(handlers)
     assert (project / "durations.py").is_file() and (project / "zerogpu" / "calibrate.py").is_file()
+    # The fast path: the kind's own module, its tests and the CUDA graphs they share, imported by app.py; none with
+    # AoTI, which replaces it, and never another kind's.
+    fast_path = KINDS[app_kind]["fast_path"]
+    modules = {path.name for path in project.glob("*.py")} | {path.name for path in project.glob("tests/*.py")}
+    others = {name for kind in KINDS.values() for name in (kind["fast_path"], f"test_{kind['fast_path']}")}
+    ours = {fast_path, f"test_{fast_path}", "cuda_graphs.py"}
+    assert modules & (others | ours) == (set() if aoti else ours), sorted(modules)
+    assert (f"import {fast_path.removesuffix('.py')}" in app) == (not aoti)
 
     dependencies = pyproject(project)["project"]["dependencies"]
     assert f"gradio[oauth,mcp]=={answers['gradio_version']}" in dependencies
@@ -130,6 +138,7 @@ def test_aoti_is_off_by_default_and_only_for_kinds_that_offer_it(copie_no_tasks)
     text = render(copie_no_tasks, aoti=True).project_dir  # not asked for a kind without a denoiser: ignored
     assert "aoti" not in (text / ".copier-answers.yml").read_text(encoding="utf-8")
     assert "aoti" not in (text / "app.py").read_text(encoding="utf-8").lower()
+    assert (text / "fast_decode.py").is_file() and (text / "cuda_graphs.py").is_file()
 
 
 def test_the_data_file_is_the_kinds_shipped_coefficients_for_the_chosen_size(copie_no_tasks):

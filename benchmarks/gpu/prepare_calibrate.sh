@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE, before benchmarks/gpu/run.sh goes to the GPU machine (which reaches no index): download the wheels in
-# wheels.txt into .gpu-wheels/ and render each kind's Space, with its default answers, into .gpu-spaces/<kind>/.
+# wheels.txt into .gpu-wheels/ and render each kind's Space, with its default answers, into .gpu-spaces/<kind>/
+# (and the image kind with aoti on into .gpu-spaces/image-generation-aoti/).
 # Both folders are ignored build outputs; carry them with the run (see docs/durations.md, "Measure on a GPU").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,11 +18,12 @@ python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels
 python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels/fallback "huggingface-hub==1.33.0"
 echo "wheels: $(ls .gpu-wheels/*.whl .gpu-wheels/fallback/*.whl | wc -l) files, $(du -sh .gpu-wheels | cut -f1)"
 
-# The image Space with aoti on: off ZeroGPU it runs eagerly, and its export_unet() is what the AoTI timing compiles.
-for kind in text-generation image-generation; do
+# Each kind's Space with its defaults (the fast paths on), and the image Space with aoti on as well: off ZeroGPU it
+# runs eagerly, and its export_unet() is what the AoTI timing compiles.
+for space in text-generation image-generation image-generation-aoti; do
     extra=()
-    [ "$kind" = image-generation ] && extra=(--data aoti=true)
+    [ "$space" = image-generation-aoti ] && extra=(--data aoti=true)
     uv run copier copy --quiet --trust --defaults --vcs-ref=HEAD --skip-tasks \
-        --data app_kind="$kind" "${extra[@]}" . ".gpu-spaces/$kind"
+        --data app_kind="${space%-aoti}" "${extra[@]}" . ".gpu-spaces/$space"
 done
 echo "spaces: $(ls .gpu-spaces)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # On the GPU machine, from the repository root, with .gpu-wheels/ and .gpu-spaces/ carried over from
 # benchmarks/gpu/prepare_calibrate.sh: install the wheels the machine lacks into a folder of their own, then run
-# calibrate_on_gpu.py under setsid + timeout, writing everything under $OUT (summary.md, kinds/*/durations.json, ...).
-# Extra arguments go to calibrate_on_gpu.py (e.g. --only aoti --budget 500).
+# calibrate_on_gpu.py (or SCRIPT=fast_paths_on_gpu.py) under setsid + timeout (TIMEOUT seconds, 540 unless set),
+# writing everything under $OUT. Extra arguments go to the script (e.g. --only aoti --budget 500).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-$PWD/gpu-out}"
@@ -29,6 +29,7 @@ nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader | t
 
 # setsid: the calibration's own processes never hold this shell's pipes; timeout: a hard stop under the 10-minute
 # limit of one device command, so that what was measured still comes back.
-setsid timeout --kill-after=10 540 python benchmarks/gpu/calibrate_on_gpu.py --out "$OUT" "$@" \
-    > "$OUT/run.log" 2>&1 < /dev/null || echo "calibrate_on_gpu.py exited with $?" >> "$OUT/run.log"
+SCRIPT="${SCRIPT:-calibrate_on_gpu.py}"
+setsid timeout --kill-after=10 "${TIMEOUT:-540}" python "benchmarks/gpu/$SCRIPT" --out "$OUT" "$@" \
+    > "$OUT/run.log" 2>&1 < /dev/null || echo "$SCRIPT exited with $?" >> "$OUT/run.log"
 cat "$OUT/run.log"

@@ -267,7 +267,18 @@ def test_the_fit_weighs_relative_error_and_never_goes_negative():
         calibrate.fit_costs([], ["n"])
 
 
-def test_the_slice_factor_is_the_larger_of_the_bandwidth_and_compute_ratios():
+def test_the_slice_factor_is_the_ratio_of_what_bounds_the_work():
+    assert calibrate.slice_factor("NVIDIA H200", "large", "bandwidth") == pytest.approx(4.8 / 0.8, 1e-3)
+    assert calibrate.slice_factor("NVIDIA H200", "large", "compute") == pytest.approx(989 / 250, 1e-3)
+    assert calibrate.slice_factor("NVIDIA H200", "xlarge", "compute") == pytest.approx(989 / 500, 1e-3)
+    # The app's handlers: decoding at batch 1 reads every weight per token, a denoising step is arithmetic.
+    assert calibrate.bound_of(["chat"]) == "bandwidth" and calibrate.bound_of(["generate"]) == "compute"
+    assert calibrate.bound_of(["chat", "generate"]) == calibrate.bound_of(["mine"]) == "either"
+    table = calibrate.build_table({"generate": FIT}, {"gpu": "NVIDIA H200"}, "large")
+    assert table["target"]["slice_factor"] == calibrate.slice_factor("NVIDIA H200", "large", "compute")
+
+
+def test_without_a_plan_the_slice_factor_is_the_larger_of_the_bandwidth_and_compute_ratios():
     assert calibrate.slice_factor("NVIDIA H100 80GB HBM3", "large") == pytest.approx(max(3.35 / 0.8, 989 / 250), 1e-3)
     assert calibrate.slice_factor("NVIDIA H100 80GB HBM3", "xlarge") == pytest.approx(max(3.35 / 1.6, 989 / 500), 1e-3)
     assert calibrate.slice_factor("NVIDIA L40S", "large") == pytest.approx(max(0.864 / 0.8, 362 / 250), 1e-3)

@@ -17,10 +17,11 @@ What it does, per handler (app.py's `chat` or `generate`):
    slice factor, the host's (Python, tokenizers, PNG encoding) do not:
    `declared = (fitted + gpu_fitted * (slice_factor - 1)) * margin / grant_factor`, then clamps estimates to
    `floor_s`..`ceiling_s`.
-   - slice_factor: how much slower the target slice runs GPU-bound work than this GPU: the larger of the two
-     ratios of memory bandwidth and of dense BF16 tensor throughput (NVIDIA datasheet figures, in GPUS and
-     TARGETS below). Adding the slowed GPU seconds to the host's, rather than overlapping them, is the
-     conservative side. Override with --slice-factor.
+   - slice_factor: how much slower the target slice runs the handler's GPU work than this GPU: the ratio of
+     memory bandwidth for work bound by it (decoding a token at batch 1), of dense BF16 tensor throughput for
+     work bound by that (a denoising step), the larger of the two for a handler calibrate has no plan for
+     (NVIDIA datasheet figures, in GPUS and TARGETS below; each plan's `bound`). Adding the slowed GPU seconds
+     to the host's, rather than overlapping them, is the conservative side. Override with --slice-factor.
    - grant_factor: ZeroGPU itself multiplies the seconds a `large` call declares by 1.5 on its Blackwell GPUs
      (the spaces package's `duration_factor`), for quota checks and the abort timer alike; `xlarge` calls get
      exactly what they declare (but count double against quota). Override with --grant-factor.
@@ -148,8 +149,17 @@ def fit_costs(points: Sequence[dict[str, float]], units: Sequence[str]) -> tuple
     return coefficients[0], dict(zip(units, coefficients[1:], strict=True))
 
 
-def slice_factor(gpu_name: str, target: str) -> float | None:
-    """How many times slower the target slice runs GPU-bound work than `gpu_name`: None if that GPU is unknown."""
+# What bounds a handler's GPU work, and so which ratio slows it down on a smaller slice.
+RATIOS = {
+    "bandwidth": lambda bandwidth, tflops: bandwidth,  # e.g. decoding at batch 1: every weight read per token
+    "compute": lambda bandwidth, tflops: tflops,  # e.g. a denoising step: thousands of FLOPs per byte
+    "either": max,  # unknown work: the larger ratio covers both
+}
+
+
+def slice_factor(gpu_name: str, target: str, bound: str = "either") -> float | None:
+    """How many times slower the target slice runs GPU work bound by `bound` (the memory bandwidth, the BF16 tensor
+    throughput, or either) than `gpu_name`: None if that GPU is unknown."""
     if target == "local":
         return 1.0
     matches = [fragment for fragment in GPUS if fragment.lower() in gpu_name.lower()]
@@ -157,7 +167,13 @@ def slice_factor(gpu_name: str, target: str) -> float | None:
         return None
     bandwidth, tflops = GPUS[max(matches, key=len)]
     goal = TARGETS[target]
-    return round(max(bandwidth / goal.bandwidth_tbs, tflops / goal.bf16_tflops), 3)
+    return round(RATIOS[bound](bandwidth / goal.bandwidth_tbs, tflops / goal.bf16_tflops), 3)
+
+
+def bound_of(handlers: Iterable[str]) -> str:
+    """What bounds these handlers' GPU work, from their plans: the one bound they share, else either."""
+    bounds = {PLANS[name].bound if name in PLANS else "either" for name in handlers}
+    return bounds.pop() if len(bounds) == 1 else "either"
 
 
 def declared_coefficients(
@@ -210,7 +226,7 @@ def build_table(
 ) -> dict[str, Any]:
     """The durations.json content for `target`, from each handler's fit (overhead_s, per_unit_s, gpu, points)."""
     if factor is None:
-        factor = slice_factor(measured["gpu"], target)
+        factor = slice_factor(measured["gpu"], target, bound_of(fits))
         if factor is None:
             raise ValueError(
                 f"calibrate does not know how {measured['gpu']!r} compares with the {target} slice: pass "
@@ -292,6 +308,7 @@ class Plan:
     amounts: Callable[[Any], dict[str, float]]
     run: Callable[[Any, Any], None]
     label: Callable[[Any], str]
+    bound: str  # what bounds the GPU work (a key of RATIOS): which slice ratio applies
 
 
 def _prompt(tokenizer, tokens: int) -> str:
@@ -372,6 +389,7 @@ PLANS = {
         amounts=lambda size: {"new_tokens": float(size[0] if isinstance(size, tuple) else size)},
         run=_run_chat,
         label=lambda size: _count(*size) if isinstance(size, tuple) else _count(size),
+        bound="bandwidth",  # batch 1: each new token reads every weight once
     ),
     "generate": Plan(
         handler="generate",
@@ -382,6 +400,7 @@ PLANS = {
         amounts=_image_amounts,
         run=_run_image,
         label=lambda size: f"{size[0]} step{'s' * (size[0] != 1)}, {size[1]}x{size[2]}",
+        bound="compute",  # an SSD-1B step at 1024x1024 does 8.7 TFLOP over a few GB of weights and activations
     ),
 }
 
