@@ -264,12 +264,14 @@ HUB_TOKEN = re.compile(r"hf_[A-Za-z0-9]{6,}")
 
 
 def redacted(url: str) -> str:
-    """The URL as it may be shown: without a user name or password, its query or Hub tokens."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
-    shown = parts._replace(netloc=("***@" if "@" in parts.netloc else "") + netloc)
-    if parts.query:
-        shown = shown._replace(query="***")
+    """The URL as it may be shown: without a user name or password, its query, its fragment or Hub tokens. Whatever
+    comes before the last "@" goes, wherever it is: in a malformed URL ("https://#@host/...") a parser finds no user
+    info, yet another tool may take that part for it."""
+    scheme, separator, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    parts = urlsplit(scheme + separator + rest)
+    shown = parts._replace(query="***" if parts.query else "", fragment="***" if parts.fragment else "")
     return HUB_TOKEN.sub("hf_***", shown.geturl())
 
 

@@ -162,6 +162,7 @@ url_parts = st.text(alphabet=st.characters(codec="ascii", exclude_characters="\x
     path=st.sampled_from(["", "v2.8.3/", "a b/"]),
     scheme=st.sampled_from(["https", "http"]),
 )
+@example(user="#", query="", path="", scheme="https")  # no user info to urlsplit, yet "#@" was shown (CI, stop 17)
 def test_flash_attn_wheel_comes_back_exactly_or_is_refused_and_no_credential_is_written(
     copie_no_tasks, user, query, path, scheme
 ):
