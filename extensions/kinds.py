@@ -20,6 +20,7 @@ KIND_KEYS = (
     "model_id",
     "short_description",
     "emoji",
+    "writes_files",
     "fast_path",
     "python_versions",
     "python_refused_because",

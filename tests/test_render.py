@@ -95,6 +95,9 @@ def test_every_combination_renders_a_clean_space(
     ours = {fast_path, f"test_{fast_path}", "cuda_graphs.py"}
     assert modules & (others | ours) == (set() if aoti else ours), sorted(modules)
     assert (f"import {fast_path.removesuffix('.py')}" in app) == (not aoti)
+    # output_files.py: carried by a kind whose handler writes files, and used by its app; not by the others.
+    writes_files = KINDS[app_kind]["writes_files"]
+    assert (project / "output_files.py").is_file() == writes_files == ("output_files.new(" in app)
 
     dependencies = pyproject(project)["project"]["dependencies"]
     assert f"gradio[oauth,mcp]=={answers['gradio_version']}" in dependencies

@@ -86,10 +86,7 @@ def called_in_loop(space, handler, estimator):
 
 def fixed_path(space, handler, estimator):
     if handler == "generate":
-        old = (
-            '    with tempfile.NamedTemporaryFile(dir=OUTPUT_DIR, prefix="image-", suffix=".png", delete=False) as output:\n'
-            '        image.save(output, format="PNG")\n    return output.name\n'
-        )
+        old = '    output = output_files.new(".png")\n    image.save(output, format="PNG")\n    return str(output)\n'
         edit(space / "app.py", old, '    image.save("output.png")\n    return "output.png"\n')
     else:
         edit(space / "app.py", "    if failures:\n", '    with open("reply.txt", "w") as saved:\n'
@@ -98,7 +95,7 @@ def fixed_path(space, handler, estimator):
 
 def cuda_return(space, handler, estimator):
     if handler == "generate":
-        edit(space / "app.py", "    return output.name\n", "    return torch.ones(1).to(device)\n")
+        edit(space / "app.py", "    return str(output)\n", "    return torch.ones(1).to(device)\n")
     else:
         edit(space / "app.py", "        yield reply\n", '        yield inputs["input_ids"]\n')
 

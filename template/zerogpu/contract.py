@@ -474,8 +474,8 @@ class EmulatedSpace:
                             "distinct-output-files",
                             f"{calls} simultaneous calls of {name} returned the same file {path}: ZeroGPU runs "
                             "requests concurrently, so one visitor gets another's output, or half of it. Fix: write "
-                            "each output to a file of its own (tempfile.NamedTemporaryFile(suffix=..., delete=False), "
-                            "in gr.utils.get_upload_folder() so that delete_cache removes it).",
+                            "each output to a new file of its own in Gradio's cache folder (output_files.new(suffix) "
+                            "where the Space has output_files.py, else tempfile.mkstemp(dir=gr.utils.get_upload_folder())).",
                         )
                     )
                 owners[path] = index

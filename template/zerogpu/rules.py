@@ -415,9 +415,9 @@ def no_fixed_output_path(space: Space) -> Iterator[Violation]:
                     call,
                     f"a request writes to the fixed path {fixed!r}: ZeroGPU runs requests concurrently, so two "
                     "visitors overwrite each other's file.",
-                    "write each output to a file of its own, where gr.Blocks(delete_cache=...) removes it: "
-                    "tempfile.NamedTemporaryFile(dir=gr.utils.get_upload_folder(), suffix=..., delete=False), and "
-                    "return that path.",
+                    "write each output to a new file of its own in Gradio's cache folder, and return that path: "
+                    "output_files.new(suffix) where the Space has output_files.py, else "
+                    "tempfile.mkstemp(dir=gr.utils.get_upload_folder(), suffix=...).",
                 )
 
 
