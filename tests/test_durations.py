@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import TEMPLATE_DIR
 
-from benchmarks.gpu.shipped_durations import SIZES, load_calibrate
+from benchmarks.gpu.shipped_durations import load_calibrate
 from extensions.kinds import kind_durations, load_kinds
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
@@ -34,7 +34,7 @@ def estimated_handlers(kind: str) -> set[str]:
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_kind_ships_a_table_per_size_for_every_handler(kind):
     tables = shipped(kind)
-    assert set(tables) == set(SIZES)
+    assert set(tables) == set(CALIBRATE.GPU_SIZES)
     for size, table in tables.items():
         assert table["target"]["size"] == size
         assert set(table["handlers"]) == estimated_handlers(kind) != set()
@@ -133,7 +133,7 @@ def test_the_gpu_benchmark_tables_show_ratios_and_the_rule_sheet():
                      "rule_sheet_s": benchmark.rule_sheet_default("generate", (50, 1024, 1024))}]}  # fmt: skip
     # The report declares from the fit, with calibrate.py as it is now, for every target.
     result = benchmark.declare(raw, CALIBRATE)
-    for target in ("local", "large", "xlarge"):
+    for target in CALIBRATE.TARGETS:
         expected = CALIBRATE.build_table({"generate": fit}, measured, target)
         assert result["tables"][target] == expected
         assert result["rows"][0][f"declared_{target}_s"] == CALIBRATE.estimate(expected["handlers"]["generate"], units)

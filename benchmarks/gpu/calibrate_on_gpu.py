@@ -466,7 +466,7 @@ def declare(result: dict, calibrate) -> dict:
     `--report` shows a change of margin or factors without timing anything again)."""
     handler, measured = result["handler"], result["measured"]
     tables = {target: calibrate.build_table({handler: result["fit"]}, measured, target, MARGIN)
-              for target in ("local", "large", "xlarge")}  # fmt: skip
+              for target in calibrate.TARGETS}  # fmt: skip
     rows = [{**row, **{f"declared_{target}_s": calibrate.estimate(tables[target]["handlers"][handler], row["units"])
                        for target in tables},
              "unrounded_local_s": calibrate.unclamped(tables["local"]["handlers"][handler], row["units"])}
@@ -483,7 +483,7 @@ def report(out: Path, parts: list[str]) -> int:
             sections += [f"### {kind}\n\nNo result: see workers.log.", ""]
             continue
         result = declare(json.loads(path.read_text(encoding="utf-8")), calibrate)
-        tables = {size: result["tables"][size] for size in ("large", "xlarge")}
+        tables = {size: result["tables"][size] for size in calibrate.GPU_SIZES}
         (out / "kinds" / kind).mkdir(parents=True, exist_ok=True)
         (out / "kinds" / kind / "durations.json").write_text(calibrate.dumps(tables), encoding="utf-8")
         sections += [markdown(result, calibrate), ""]

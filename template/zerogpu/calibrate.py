@@ -22,9 +22,9 @@ What it does, per handler (app.py's `chat` or `generate`):
      work bound by that (a denoising step), the larger of the two for a handler calibrate has no plan for
      (NVIDIA datasheet figures, in GPUS and TARGETS below; each plan's `bound`). Adding the slowed GPU seconds
      to the host's, rather than overlapping them, is the conservative side. Override with --slice-factor.
-   - grant_factor: ZeroGPU itself multiplies the seconds a `large` call declares by 1.5 on its Blackwell GPUs
-     (the spaces package's `duration_factor`), for quota checks and the abort timer alike; `xlarge` calls get
-     exactly what they declare (but count double against quota). Override with --grant-factor.
+   - grant_factor: ZeroGPU itself multiplies the seconds a call declares by its size's factor (the spaces
+     package's `duration_factor` for `large`; zerogpu/platform.py), for quota checks and the abort timer alike;
+     `xlarge` calls get exactly what they declare (but count double against quota). Override with --grant-factor.
    - margin: a stated safety margin on top, 1.25 unless --margin says otherwise.
    - cold start: a call that lands on a fresh ZeroGPU worker first moves the app's weights onto the GPU, inside
      the declared time. calibrate weighs the weights on the GPU after loading app.py and adds their transfer at
@@ -50,12 +50,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zerogpu.platform import CARD, GPU_SIZES, longest_declarable
+
 SPACE_DIR = Path(__file__).resolve().parent.parent
 DURATIONS_FILE = SPACE_DIR / "durations.json"
 DEFAULT_MARGIN = 1.25
-# ZeroGPU's quota check counts each request's seconds x1.5 on `large` (current GPUs) or x2 on `xlarge`, and a visitor
-# who is not logged in has 120 s a day: a 60 s ceiling keeps every request within it (tests/test_zerogpu_contract.py).
-DEFAULT_CEILING_S = 60
+# The most a request may declare and still be counted within a day's quota of a visitor who is not logged in, on
+# every size (zerogpu/platform.py; tests/test_zerogpu_contract.py checks the estimates against it).
+DEFAULT_CEILING_S = longest_declarable()
 DEFAULT_LOAD_GBS = 2.0
 ABOUT = (
     "ZeroGPU duration estimates for this Space's GPU handlers, read by durations.py: seconds = overhead_s + the sum "
@@ -78,16 +80,18 @@ class Target:
     ceiling_s: int
 
 
-# ZeroGPU's slices of an NVIDIA RTX PRO 6000 Blackwell Server Edition (hub docs, spaces-zerogpu, 2026-07): the card
-# has 1.6 TB/s of GDDR7 (1597 GB/s, Server Edition datasheet) and 4 PFLOPS of sparse FP4, that is about 500 dense
-# BF16 TFLOPS; `large` is half the card (a MIG half: half the SMs and half the memory bandwidth), `xlarge` the whole.
+# ZeroGPU's slices of its card (zerogpu/platform.py), then the GPU calibrate runs on.
 TARGETS = {
-    "large": Target(
-        "half an NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU large)", 0.8, 250, 1.5, 5, DEFAULT_CEILING_S
-    ),
-    "xlarge": Target(
-        "a whole NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU xlarge)", 1.6, 500, 1.0, 5, DEFAULT_CEILING_S
-    ),
+    name: Target(
+        size.description,
+        CARD.bandwidth_tbs * size.share,
+        CARD.bf16_tflops * size.share,
+        size.grant_factor,
+        5,
+        DEFAULT_CEILING_S,
+    )
+    for name, size in GPU_SIZES.items()
+} | {
     # Dedicated hardware has no ZeroGPU quota to protect: the ceiling only guards against a runaway estimate.
     "local": Target("the GPU this ran on (no conversion)", 0, 0, 1.0, 1, 3600),
 }
@@ -106,7 +110,7 @@ GPUS = {
     "L40S": (0.864, 362),
     "L4": (0.3, 121),
     "RTX 4090": (1.01, 165),
-    "RTX PRO 6000 Blackwell Server Edition": (1.6, 500),
+    CARD.name: (CARD.bandwidth_tbs, CARD.bf16_tflops),
 }
 
 
