@@ -45,8 +45,8 @@ from typing import Any
 
 import gradio as gr
 
-from zerogpu.rules import Space as SpaceFiles
 from zerogpu.platform import DEFAULT_DURATION
+from zerogpu.rules import Space as SpaceFiles
 from zerogpu.settings import LOW_LEVEL_CUDA_INIT, SAMPLE_TEXT, Limits, gpu_size
 
 WORKER_TIMEOUT_S = 20 * 60  # spaces' GENERATOR_GLOBAL_TIMEOUT: the longest wait for a worker's next message
