@@ -593,9 +593,10 @@ def estimator_takes_handler_args(space: Space) -> Iterator[Violation]:
 
 @rule("python-version-pinned")
 def python_version_pinned(space: Space) -> Iterator[Violation]:
+    example = next(iter(ZEROGPU_PYTHONS))
     fix = (
-        f"pin it in README.md's frontmatter as a quoted string, e.g. python_version: \"{next(iter(ZEROGPU_PYTHONS))}\" "
-        f"({' or '.join(ZEROGPU_PYTHONS)})."
+        "pin it in README.md's frontmatter as a quoted string, "
+        f'e.g. python_version: "{example}" ({" or ".join(ZEROGPU_PYTHONS)}).'
     )
     match = re.search(r"^python_version:[ \t]*(.*?)[ \t]*$", space.readme.split("\n---", 1)[0], re.MULTILINE)
     if match is None:
