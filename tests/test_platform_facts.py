@@ -15,7 +15,7 @@ import yaml
 from conftest import TEMPLATE_DIR
 
 from extensions import flash_attn
-from extensions.kinds import KindsExtension
+from extensions.kinds import KindsExtension, default_kind
 from extensions.platform_facts import PLATFORM_FILE, PlatformExtension, load_platform
 
 FACTS = load_platform()
@@ -145,7 +145,7 @@ def test_the_questions_offer_the_platform_s_choices_and_defaults():
     questions = yaml.safe_load((TEMPLATE_DIR / "copier.yml").read_text(encoding="utf-8"))
 
     def choices(key: str):
-        return yaml.safe_load(environment.from_string(questions[key]["choices"]).render(app_kind="text-generation"))
+        return yaml.safe_load(environment.from_string(questions[key]["choices"]).render(app_kind=default_kind()))
 
     def default(key: str) -> str:
         return environment.from_string(questions[key]["default"]).render()
