@@ -270,8 +270,7 @@ class Decoder:
             key = (self._heads(attention, "k", normed, self.kv_heads) @ rotation).view(1, self.kv_heads, 1, -1)
             keys.index_copy_(2, self.position, key)
             values.index_copy_(2, self.position, attention.v_proj(normed).view(1, self.kv_heads, 1, -1))
-            attended = F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=attention.scaling,
-                                                      enable_gqa=self.heads != self.kv_heads)  # fmt: skip
+            attended = _attend(query, keys, values, mask, attention.scaling)
             hidden = _add_linear(hidden, attended.view(1, -1), attention.o_proj)
             normed = self._norm(layer.post_attention_layernorm, hidden)
             hidden = _add_linear(hidden, self._mlp(layer, normed), layer.mlp.down_proj)
@@ -302,6 +301,12 @@ class Decoder:
             return self.prefill(position + 1)  # a replay may have written wrong keys: recompute them all
         self.checks_left -= 1
         return eager
+
+
+def _attend(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, scale: float):
+    """One query position's attention over the whole cache, the positions after it masked out."""
+    return F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=scale,
+                                          enable_gqa=query.shape[1] != keys.shape[1])  # fmt: skip
 
 
 def _rotate_half(states: torch.Tensor) -> torch.Tensor:
