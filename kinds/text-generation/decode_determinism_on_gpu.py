@@ -165,6 +165,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu-out")))
     parser.add_argument("--smoke", action="store_true", help="CPU, a tiny model: checks the script, not the numbers")
+    parser.add_argument("--setting", action="append", help="run only the settings whose names contain this")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     import torch
@@ -186,7 +187,9 @@ def main() -> int:
     result: dict[str, Any] = {"gpu": "CPU (smoke test)" if args.smoke else torch.cuda.get_device_name(0),
                               "torch": torch.__version__, "limit_tokens_s": limit, "new_tokens": new, "settings": {}}  # fmt: skip
     bench.say(f"determinism: {result['gpu']}, torch {torch.__version__}; bandwidth limit {limit:.0f} tokens/s")
-    for name, setting in settings(args.smoke).items():
+    chosen = {name: setting for name, setting in settings(args.smoke).items()
+              if not args.setting or any(part in name for part in args.setting)}  # fmt: skip
+    for name, setting in chosen.items():
         row: dict[str, Any] = {}
         try:
             with setting():
