@@ -10,8 +10,8 @@ neither can equal the other token for token over a long answer. Each setting bel
 - greedy tokens over a long answer: the eager step against itself, and the graph against the eager step;
 - the fast path's tokens per second under the setting, against the bandwidth limit measured in the same run.
 
-Settings: PyTorch's defaults; bf16 matrix products without reduced-precision reductions; each SDPA backend alone;
-the math backend kept in bf16; the attention written as two matrix products (attend_by_products below).
+Settings: fast_decode's own attention (two matrix products, what the Space runs); PyTorch's SDPA with the backend it
+picks (cuDNN's on an H200), and each backend alone, the math one also kept in bf16.
 
     SCRIPT=../../kinds/text-generation/decode_determinism_on_gpu.py bash benchmarks/gpu/run.sh   # on the GPU
     python3 kinds/text-generation/decode_determinism_on_gpu.py --smoke --out /tmp/x   # CPU: checks the script only
@@ -46,57 +46,35 @@ def settings(smoke: bool) -> dict[str, Any]:
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     @contextlib.contextmanager
-    def full_precision_reductions():
-        matmul = torch.backends.cuda.matmul
-        before = matmul.allow_bf16_reduced_precision_reduction
-        matmul.allow_bf16_reduced_precision_reduction = False
+    def through_sdpa(*backends, bf16_math: bool = False):
+        fast_decode = sys.modules["fast_decode"]
+        before = fast_decode._attend, torch.backends.cuda.fp16_bf16_reduction_math_sdp_allowed()
+        fast_decode._attend = attend_by_sdpa
+        torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(bf16_math)
         try:
-            yield
-        finally:
-            matmul.allow_bf16_reduced_precision_reduction = before
-
-    @contextlib.contextmanager
-    def math_in_bf16():
-        before = torch.backends.cuda.fp16_bf16_reduction_math_sdp_allowed()
-        torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True)
-        try:
-            with sdpa_kernel([SDPBackend.MATH]):
+            with sdpa_kernel(list(backends)) if backends else contextlib.nullcontext():
                 yield
         finally:
-            torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(before)
+            fast_decode._attend = before[0]
+            torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(before[1])
 
-    @contextlib.contextmanager
-    def attention_as_products():
-        fast_decode = sys.modules["fast_decode"]
-        before = fast_decode._attend
-        fast_decode._attend = attend_by_products
-        try:
-            yield
-        finally:
-            fast_decode._attend = before
-
-    chosen = {"defaults": contextlib.nullcontext, "bf16 products, full-precision reductions": full_precision_reductions,
-              "attention as matrix products (bf16 scores, float32 softmax)": attention_as_products}  # fmt: skip
-    if not smoke:
-        chosen["sdpa math only, in bf16"] = math_in_bf16
+    chosen = {"fast_decode's attention (matrix products)": contextlib.nullcontext,
+              "SDPA, the backend PyTorch picks": through_sdpa}  # fmt: skip
     backends = [SDPBackend.MATH] if smoke else [SDPBackend.MATH, SDPBackend.EFFICIENT_ATTENTION,
                                                 SDPBackend.CUDNN_ATTENTION]  # fmt: skip
     for backend in backends:
-        chosen[f"sdpa {backend.name.lower()} only"] = lambda backend=backend: sdpa_kernel([backend])
+        chosen[f"SDPA, {backend.name.lower()} only"] = lambda backend=backend: through_sdpa(backend)
+    if not smoke:
+        chosen["SDPA, math only, in bf16"] = lambda: through_sdpa(SDPBackend.MATH, bf16_math=True)
     return chosen
 
 
-def attend_by_products(query, keys, values, mask, scale):
-    """fast_decode._attend as plain matrix products: the query's heads grouped by the key-value head they share,
-    scores in bf16 by a batched product, softmax in float32, the values weighed by a second product."""
-    import torch
+def attend_by_sdpa(query, keys, values, mask, scale):
+    """fast_decode._attend through PyTorch's SDPA, which picks its backend (cuDNN's on an H200)."""
+    import torch.nn.functional as F
 
-    batch, heads, _, dim = query.shape
-    kv_heads = keys.shape[1]
-    grouped = query.view(batch, kv_heads, heads // kv_heads, dim)
-    scores = torch.matmul(grouped, keys.transpose(-1, -2)).float() * scale + mask
-    weights = scores.softmax(-1).to(values.dtype)
-    return torch.matmul(weights, values).view(batch, heads, 1, dim)
+    return F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=scale,
+                                          enable_gqa=query.shape[1] != keys.shape[1])  # fmt: skip
 
 
 def recorded_operations(step) -> list[tuple[str, list]]:

@@ -304,9 +304,20 @@ class Decoder:
 
 
 def _attend(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, scale: float):
-    """One query position's attention over the whole cache, the positions after it masked out."""
-    return F.scaled_dot_product_attention(query, keys, values, attn_mask=mask, scale=scale,
-                                          enable_gqa=query.shape[1] != keys.shape[1])  # fmt: skip
+    """One query position's attention over the whole cache, the positions after it masked out, as two matrix
+    products: the query's heads grouped by the key-value head they share, scores by a batched product, softmax in
+    float32, the values weighed by a second product.
+
+    Not through PyTorch's SDPA: on an H200 it picks cuDNN's attention, which does not give the same output twice for
+    the same inputs (eager against eager, 6 of 512 greedy tokens the same in bf16), so no graph could be shown to
+    equal it. These products do (512 of 512, graph and eager alike), at 363 tokens/s against SDPA's 454, 30% of the
+    bandwidth limit (kinds/text-generation/decode_determinism_on_gpu.py, docs/durations.md)."""
+    batch, heads, _, dim = query.shape
+    kv_heads = keys.shape[1]
+    grouped = query.view(batch, kv_heads, heads // kv_heads, dim)
+    scores = torch.matmul(grouped, keys.transpose(-1, -2)).float() * scale + mask
+    weights = scores.softmax(-1).to(values.dtype)
+    return torch.matmul(weights, values).view(batch, heads, 1, dim)
 
 
 def _rotate_half(states: torch.Tensor) -> torch.Tensor:
