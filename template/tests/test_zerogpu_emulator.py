@@ -5,6 +5,9 @@ from a small planted app (spaces then skips its CUDA emulation): the real packag
 pickling and error messages still run against the fake. With a GPU, the emulator runs the Space itself.
 """
 
+import asyncio
+import base64
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +17,9 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
+from gradio_client import Client
+from mcp import ClientSession
+from mcp.client.streamable_http import streamablehttp_client
 
 from zerogpu import emulate
 from zerogpu.fake_device_api import FakeDeviceAPI
@@ -56,7 +62,7 @@ with gr.Blocks() as demo:
     gr.Button().click(lock, [prompt], output, api_name="lock")
 
 if __name__ == "__main__":
-    demo.launch()
+    demo.launch(mcp_server=True)
 """
 
 
@@ -113,14 +119,55 @@ def test_the_fake_answers_as_the_real_spaces_client_expects(monkeypatch):
         assert [request["answer"] for request in api.schedules][-1] == "illegal-duration"
 
 
-def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(tmp_path):
+def torch_free_emulation(tmp_path: Path) -> emulate.Emulation:
+    """The emulation of TORCH_FREE_APP, with torch hidden from it."""
     hidden = tmp_path / "hidden"
     (hidden / "torch").mkdir(parents=True)
     (hidden / "torch" / "__init__.py").write_text('raise ImportError("torch is hidden from this test app")\n')
     space = tmp_path / "space"
     space.mkdir()
     (space / "app.py").write_text(textwrap.dedent(TORCH_FREE_APP), encoding="utf-8")
-    emulation = emulate.Emulation(space, gpu_uuid="GPU-cpu-test", extra_env={"PYTHONPATH": str(hidden)})
+    return emulate.Emulation(space, gpu_uuid="GPU-cpu-test", extra_env={"PYTHONPATH": str(hidden)})
+
+
+def caller_token(caller: str) -> str:
+    """An X-IP-Token shaped as huggingface.co's (spaces reads its payload), naming its caller."""
+    payload = base64.urlsafe_b64encode(json.dumps({"caller": caller}).encode()).decode().rstrip("=")
+    return f"e30.{payload}.x"
+
+
+def called_over_mcp(url: str, token: str) -> str:
+    """One call of the echo tool by an MCP client that sends its caller's token, as docs/work.md shows."""
+
+    async def call() -> str:
+        async with streamablehttp_client(f"{url}gradio_api/mcp/", headers={"x-ip-token": token}) as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool("echo", {"prompt": "agent", "steps": 2})
+                assert not result.isError, result.content
+                return result.content[-1].text
+
+    return asyncio.run(call())
+
+
+def test_each_callers_token_reaches_the_scheduling_call(tmp_path):
+    """Quota attribution: spaces charges a call to the X-IP-Token its request carries, and the Space's own limit
+    when there is none. A script's gradio_client sends its token in headers, an MCP client likewise (Gradio's MCP
+    server hands the headers on to the handler's request); here the fake device API sees which token each
+    scheduling call carried."""
+    script, agent = caller_token("script"), caller_token("agent")
+    with torch_free_emulation(tmp_path) as emulation:
+        assert Client(emulation.url, verbose=False, headers={"X-IP-Token": script}).predict(
+            "script", 2, api_name="/echo"
+        ) == "script x2"
+        assert called_over_mcp(emulation.url, agent) == "agent x2"
+        assert Client(emulation.url, verbose=False).predict("anonymous", 2, api_name="/echo") == "anonymous x2"
+        tokens = [request["token"] for request in emulation.fake.schedules]
+    assert tokens == [script, agent, None], tokens
+
+
+def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(tmp_path):
+    emulation = torch_free_emulation(tmp_path)
     with emulation:
         assert emulation.fake.startup_reports == 1, emulation.log_tail()
         results = emulation.call_each(["auto", "illegal-duration", "quota-exceeded", "no-gpu"])
