@@ -9,7 +9,9 @@ published on the flash-attention GitHub releases, never names built from the pat
 from __future__ import annotations
 
 import re
+import runpy
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from jinja2.ext import Extension
@@ -20,9 +22,11 @@ RELEASES_URL = "https://github.com/Dao-AILab/flash-attention/releases/download"
 SPACE_PLATFORM = "linux_x86_64"
 PLATFORM_MARKER = "sys_platform == 'linux' and platform_machine == 'x86_64'"
 
-# The template's choices (copier.yml): the versions ZeroGPU supports.
-ZEROGPU_PYTHON_VERSIONS = ("3.10", "3.12")
-ZEROGPU_TORCH_VERSIONS = ("2.8.0", "2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.13.0")
+# The template's choices (copier.yml): the versions ZeroGPU supports, from template/zerogpu/platform.py (loaded by
+# path, as copier-template-extensions loads this file: extensions/platform_facts.py reads the same file).
+_PLATFORM = runpy.run_path(str(Path(__file__).resolve().parent.parent / "template" / "zerogpu" / "platform.py"))
+ZEROGPU_PYTHON_VERSIONS = tuple(sorted(_PLATFORM["PYTHONS"], key=Version))
+ZEROGPU_TORCH_VERSIONS = tuple(_PLATFORM["TORCH_VERSIONS"])
 
 # torch from PyPI: CUDA 12 builds up to 2.10.0, CUDA 13 from 2.11.0; the C++11 ABI from 2.7 on.
 FIRST_CUDA_13_TORCH = Version("2.11")

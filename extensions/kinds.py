@@ -1,8 +1,8 @@
 """The app kinds a Space can be, read from `kinds/<name>/kind.yml` beside this template.
 
-Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json, and
-the fast-path module kind.yml names with its tests, test_<module>): the question's choices, the defaults and the
-includes all come from this registry.
+Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json,
+calibration.py with calibrate's plan for each of the app's handlers, and the fast-path module kind.yml names with
+its tests, test_<module>): the question's choices, the defaults and the includes all come from this registry.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import yaml
 from jinja2.ext import Extension
 
 KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
-KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py", "durations.json")
+KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py", "durations.json", "calibration.py")
 KIND_KEYS = (
     "label",
     "model_id",
@@ -28,6 +28,7 @@ KIND_KEYS = (
     "dependencies",
     "attention",
     "first_call",
+    "largest_request",
 )
 
 
@@ -46,6 +47,14 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
             raise ValueError(f"{kind_file} lacks {', '.join(missing) or 'the sdpa attention backend'}.")
         kinds[kind_file.parent.name] = kind
     return kinds
+
+
+def default_kind(kinds_dir: Path = KINDS_DIR) -> str:
+    """The kind whose kind.yml says `default: true`: the app_kind question's default."""
+    defaults = [name for name, kind in load_kinds(kinds_dir).items() if kind.get("default") is True]
+    if len(defaults) != 1:
+        raise ValueError(f"Exactly one kind's kind.yml must say `default: true`; these do: {defaults}.")
+    return defaults[0]
 
 
 def kind_file(kind: str, name: str, kinds_dir: Path = KINDS_DIR) -> str:
@@ -75,11 +84,16 @@ def python_refusal(kind: str, python_version: str, kinds_dir: Path = KINDS_DIR) 
 
 
 class KindsExtension(Extension):
-    """Exposes the registry as the Jinja global `kinds`, each kind's plain files through `kind_file`, its shipped
-    duration coefficients through `kind_durations`, and its refusal of a Python through `python_refusal`."""
+    """Exposes the registry as the Jinja global `kinds` (and its `default_kind`), each kind's plain files through
+    `kind_file`, its shipped duration coefficients through `kind_durations`, and its refusal of a Python through
+    `python_refusal`."""
 
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals.update(
-            kinds=load_kinds(), kind_file=kind_file, kind_durations=kind_durations, python_refusal=python_refusal
+            kinds=load_kinds(),
+            default_kind=default_kind(),
+            kind_file=kind_file,
+            kind_durations=kind_durations,
+            python_refusal=python_refusal,
         )

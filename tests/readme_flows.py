@@ -16,8 +16,10 @@ from pathlib import Path
 from space_harness import uv_environment
 from template_versions import TEMPLATE_DIR, commit_all, git, snapshot_working_tree
 
+from extensions.kinds import default_kind
+
 README = TEMPLATE_DIR / "README.md"
-DEFAULT_KIND = "text-generation"
+DEFAULT_KIND = default_kind(TEMPLATE_DIR / "kinds")
 
 
 def bash_blocks(text: str) -> list[list[str]]:

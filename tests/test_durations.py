@@ -9,17 +9,11 @@ import sys
 import pytest
 from conftest import TEMPLATE_DIR
 
-from benchmarks.gpu.shipped_durations import SIZES, load_calibrate
+from benchmarks.gpu.shipped_durations import load_calibrate
 from extensions.kinds import kind_durations, load_kinds
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
 CALIBRATE = load_calibrate()
-# The largest input each kind's UI allows, in the units its estimator passes (see each app.py.jinja). The chat kind
-# offers as many new tokens as fit under the ceiling (durations.most_units), at most 2048: the shipped tables allow all.
-LARGEST_UNITS = {
-    "chat": {"new_tokens": 2048},
-    "generate": {"steps": 50, "megapixels": 1024 * 1024 / 1e6, "step_megapixels": 50 * 1024 * 1024 / 1e6},
-}
 
 
 def shipped(kind: str) -> dict:
@@ -34,7 +28,7 @@ def estimated_handlers(kind: str) -> set[str]:
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_kind_ships_a_table_per_size_for_every_handler(kind):
     tables = shipped(kind)
-    assert set(tables) == set(SIZES)
+    assert set(tables) == set(CALIBRATE.GPU_SIZES)
     for size, table in tables.items():
         assert table["target"]["size"] == size
         assert set(table["handlers"]) == estimated_handlers(kind) != set()
@@ -54,7 +48,7 @@ def test_shipped_tables_are_what_calibrate_computes_from_their_fits(kind):
 def test_the_largest_request_the_ui_allows_fits_under_the_ceiling(kind):
     for size, table in shipped(kind).items():
         for name, entry in table["handlers"].items():
-            largest = LARGEST_UNITS[name]
+            largest = KINDS[kind]["largest_request"][name]
             assert CALIBRATE.unclamped(entry, largest) < entry["ceiling_s"], (
                 f"{name} on {size}: the ceiling would cut the largest request short"
             )
@@ -71,11 +65,12 @@ def test_the_shipped_coefficients_were_measured_on_a_gpu():
                 assert len(entry["points"]) >= 4 and len(entry["fit"]["gpu"]["points"]) >= 2
 
 
-def test_kind_durations_renders_one_size_and_refuses_others():
-    text = kind_durations("image-generation", "xlarge", TEMPLATE_DIR / "kinds")
-    assert text == CALIBRATE.dumps(shipped("image-generation")["xlarge"])
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_kind_durations_renders_one_size_and_refuses_others(kind):
+    for size in CALIBRATE.GPU_SIZES:
+        assert kind_durations(kind, size, TEMPLATE_DIR / "kinds") == CALIBRATE.dumps(shipped(kind)[size])
     with pytest.raises(ValueError, match="medium"):
-        kind_durations("image-generation", "medium", TEMPLATE_DIR / "kinds")
+        kind_durations(kind, "medium", TEMPLATE_DIR / "kinds")
 
 
 def test_the_gpu_benchmark_refuses_to_run_without_a_gpu(tmp_path):
@@ -123,17 +118,17 @@ def test_the_fast_path_benchmark_reports_each_speed_as_a_share_of_its_ceiling():
 def test_the_gpu_benchmark_tables_show_ratios_and_the_rule_sheet():
     from benchmarks.gpu import calibrate_on_gpu as benchmark
 
-    fit = {"overhead_s": 0.5, "per_unit_s": {"step_megapixels": 0.03},
+    fit = {"overhead_s": 0.5, "per_unit_s": {"step_megapixels": 0.03}, "bound": "compute",
            "gpu": {"overhead_s": 0.25, "per_unit_s": {"step_megapixels": 0.027}, "points": []},
            "points": [{"step_megapixels": 1.0, "seconds": 0.5}, {"step_megapixels": 52.4, "seconds": 2.1}]}  # fmt: skip
     measured = {"gpu": "NVIDIA H100 80GB HBM3", "weights_gb": 4.4}
     units = {"step_megapixels": 52.4}
-    raw = {"kind": "image-generation", "handler": "generate", "params_b": 2.2, "fit": fit, "measured": measured,
+    raw = {"kind": "an-image-kind", "handler": "generate", "params_b": 2.2, "fit": fit, "measured": measured,
            "rows": [{"input": "50 steps, 1024x1024", "source": "fit", "units": units, "actual_s": 2.1,
                      "rule_sheet_s": benchmark.rule_sheet_default("generate", (50, 1024, 1024))}]}  # fmt: skip
     # The report declares from the fit, with calibrate.py as it is now, for every target.
     result = benchmark.declare(raw, CALIBRATE)
-    for target in ("local", "large", "xlarge"):
+    for target in CALIBRATE.TARGETS:
         expected = CALIBRATE.build_table({"generate": fit}, measured, target)
         assert result["tables"][target] == expected
         assert result["rows"][0][f"declared_{target}_s"] == CALIBRATE.estimate(expected["handlers"]["generate"], units)

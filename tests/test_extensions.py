@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from extensions import answers, hub_rules, kinds, serialize
+from extensions.platform_facts import load_platform
 
 names = st.text(alphabet=st.characters(codec="ascii"), min_size=0, max_size=100)
 
@@ -205,7 +206,7 @@ def test_the_messages_say_whether_the_space_is_on_a_release(commit, words):
 @pytest.mark.parametrize("kind", sorted(kinds.load_kinds()))
 def test_each_kind_refuses_the_zerogpu_pythons_it_cannot_run_and_says_why(kind):
     found = kinds.load_kinds()[kind]
-    for version in ("3.12", "3.10"):
+    for version in load_platform()["PYTHONS"]:
         refusal = kinds.python_refusal(kind, version)
         assert (refusal == "") == (version in found["python_versions"]), (version, refusal)
         if refusal:

@@ -8,6 +8,10 @@ from conftest import TEMPLATE_DIR, frontmatter
 from huggingface_hub.utils import validate_repo_id
 
 from extensions.hub_rules import hub_slug
+from extensions.kinds import load_kinds
+from extensions.platform_facts import load_platform
+
+KINDS = load_kinds(TEMPLATE_DIR / "kinds")
 
 BAD_ANSWERS = [
     ("space_title", "", "must not be empty"),
@@ -88,14 +92,21 @@ def test_extensions_need_trust(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
-def test_a_python_the_kind_cannot_run_is_refused_naming_the_libraries_that_refuse_it(copie):
-    result = copie.copy(extra_answers={"app_kind": "image-generation", "python_version": "3.10"})
+@pytest.mark.parametrize("app_kind", sorted(KINDS))
+def test_a_python_the_kind_cannot_run_is_refused_naming_the_libraries_that_refuse_it(copie, app_kind):
+    meta = KINDS[app_kind]
+    refused = [python for python in load_platform()["PYTHONS"] if python not in meta["python_versions"]]
+    if not refused:
+        pytest.skip(f"{app_kind} runs on every ZeroGPU Python")
+    result = copie.copy(extra_answers={"app_kind": app_kind, "python_version": refused[0]})
     assert result.exit_code != 0 and result.project_dir is None
-    assert "(diffusers 0.42 and transformers 5.22 need Python 3.11 or later): use 3.12" in str(result.exception)
+    runs = " or ".join(meta["python_versions"])
+    assert f"({meta['python_refused_because']}): use {runs}" in str(result.exception)
 
 
 def test_aoti_refuses_anything_but_yes_or_no(copie):
-    result = copie.copy(extra_answers={"app_kind": "image-generation", "aoti": "maybe"})
+    app_kind = next(kind for kind, meta in KINDS.items() if meta["aoti"])
+    result = copie.copy(extra_answers={"app_kind": app_kind, "aoti": "maybe"})
     assert result.exit_code != 0 and "Invalid choice for 'aoti'" in str(result.exception)
 
 

@@ -17,8 +17,10 @@ from space_harness import clean_env
 from uv import find_uv_bin
 
 from extensions.kinds import load_kinds
+from extensions.platform_facts import load_platform
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
+GPU_SIZES = list(load_platform()["GPU_SIZES"])
 
 
 def paired_aoti(meta: dict, gpu_size: str, include_examples: bool) -> bool | None:
@@ -32,7 +34,7 @@ MATRIX = [
     (kind, gpu_size, python_version, include_examples, paired_aoti(meta, gpu_size, include_examples))
     for kind, meta in KINDS.items()
     for gpu_size, python_version, include_examples in itertools.product(
-        ["large", "xlarge"], meta["python_versions"], [True, False]
+        GPU_SIZES, meta["python_versions"], [True, False]
     )
 ]
 

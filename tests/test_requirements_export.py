@@ -20,9 +20,10 @@ from uv import find_uv_bin
 from wheel_server import serve_stand_in_wheels
 
 from extensions import flash_attn, kinds
+from extensions.platform_facts import load_platform
 
-ZEROGPU_PYTHON = {"3.12": "3.12.12", "3.10": "3.10.13"}  # the patch releases ZeroGPU runs (facts sheet)
-TORCH_VERSIONS = ["2.8.0", "2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.13.0"]
+ZEROGPU_PYTHON = load_platform()["PYTHONS"]  # the patch release ZeroGPU runs, by minor
+TORCH_VERSIONS = list(load_platform()["TORCH_VERSIONS"])
 ONLY_FOR_THE_BUILDER = {"gradio", "gradio-client", "spaces", "fastapi", "uvicorn", "starlette", "websockets"}
 
 

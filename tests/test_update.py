@@ -31,6 +31,8 @@ from template_versions import (
     make_template_versions,
 )
 
+from extensions.kinds import load_kinds
+
 # Files copier never merges on update: regenerated from pyproject.toml instead (copier.yml's _skip_if_exists).
 REGENERATED = {"requirements.txt", "uv.lock"}
 # The Space's checks of its own files, which run without installing it: no torch, no app, so the dev environment
@@ -190,7 +192,7 @@ PLUMBING_ANSWERS = {
 }
 
 
-@pytest.mark.parametrize("app_kind", ["text-generation", "image-generation"])
+@pytest.mark.parametrize("app_kind", sorted(load_kinds()))
 def test_template_plumbing_stays_out_of_app_py(copie_no_tasks, app_kind):
     """So a release or an answer that changes the plumbing never touches the author's code."""
     plain = render(copie_no_tasks, app_kind=app_kind).project_dir

@@ -4,6 +4,7 @@ Both kinds are rendered once; each case copies one, breaks one rule by editing a
 and runs the Space's own rules module (plain Python: it runs here without the Space's dependencies).
 """
 
+import ast
 import importlib
 import re
 import shutil
@@ -13,9 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import render
+from conftest import TEMPLATE_DIR, render
 
-KINDS = {"text-generation": ("chat", "chat_duration"), "image-generation": ("generate", "generate_duration")}
+from extensions.kinds import load_kinds
+
+KINDS = load_kinds(TEMPLATE_DIR / "kinds")
+# A kind whose app writes output files (the break of no-fixed-output-path the command-line test plants).
+WRITES_FILES = next(kind for kind, meta in KINDS.items() if meta["writes_files"])
 FIRST_LINE = "import spaces  # ZeroGPU: imported before torch, so that it can take over CUDA\n"
 
 
@@ -27,11 +32,18 @@ def rendered(copie_session) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def rules(rendered):
     """The rules module of a rendered Space (the same file in every Space)."""
-    sys.path.insert(0, str(rendered["text-generation"]))
+    space = str(next(iter(rendered.values())))
+    sys.path.insert(0, space)
     try:
         return importlib.import_module("zerogpu.rules")
     finally:
-        sys.path.remove(str(rendered["text-generation"]))
+        sys.path.remove(space)
+
+
+def gpu_handler(rules, space: Path) -> tuple[str, str]:
+    """The name of the Space's GPU handler and of its duration estimator, as the rules see them."""
+    handler = next(handler for handler in rules.Space(space).app.handlers if isinstance(handler.duration, ast.Name))
+    return handler.name, ast.unparse(handler.duration)
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -165,30 +177,30 @@ def test_every_rule_has_a_break(rules):
     assert {rule for rule, *_ in BREAKS} == set(rules.RULES)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_rendered_space_keeps_every_rule(rules, rendered, kind):
     assert [str(violation) for violation in rules.check(rendered[kind])] == []
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize(("rule", "case", "breaks", "expected"), BREAKS, ids=[f"{b[0]}-{b[1]}" for b in BREAKS])
 def test_each_rule_fails_where_it_is_broken(rules, rendered, tmp_path, kind, rule, case, breaks, expected):
     space = tmp_path / "space"
     shutil.copytree(rendered[kind], space)
-    breaks(space, *KINDS[kind])
+    breaks(space, *gpu_handler(rules, space))
     violations = rules.check(space)
     assert {violation.rule for violation in violations} == expected, [str(v) for v in violations]
     for violation in violations:
         assert f"[{violation.rule}]" in str(violation) and " Fix: " in str(violation), violation
 
 
-def test_the_command_line_exits_1_and_names_the_rule(rendered, tmp_path):
+def test_the_command_line_exits_1_and_names_the_rule(rules, rendered, tmp_path):
     space = tmp_path / "space"
-    shutil.copytree(rendered["image-generation"], space)
+    shutil.copytree(rendered[WRITES_FILES], space)
     command = [sys.executable, "-m", "zerogpu.rules"]
     clean = subprocess.run(command, cwd=space, check=False, capture_output=True, text=True)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    fixed_path(space, *KINDS["image-generation"])
+    fixed_path(space, *gpu_handler(rules, space))
     broken = subprocess.run(command, cwd=space, check=False, capture_output=True, text=True)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "app.py:" in broken.stdout and "[no-fixed-output-path]" in broken.stdout and "'output.png'" in broken.stdout

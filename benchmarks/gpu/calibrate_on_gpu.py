@@ -130,9 +130,10 @@ def scaled(config: dict, smoke: bool, **tiny: Any) -> dict:
 def build_text_model(directory: Path, device, smoke: bool) -> float:
     """A random-weight SmolLM2-1.7B-Instruct with a 49152-token byte-level tokenizer; returns billions of params."""
     import torch
-    from tiny_model import CHAT_TEMPLATE
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    from tiny_model import CHAT_TEMPLATE
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     alphabet = pre_tokenizers.ByteLevel.alphabet()
@@ -161,8 +162,9 @@ def build_image_model(directory: Path, device, smoke: bool) -> float:
     """A random-weight SSD-1B: the SDXL pipeline with the distilled UNet above; returns billions of params."""
     import torch
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
-    from tiny_model import _load_clip_tokenizer, _write_clip_vocab
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    from tiny_model import _load_clip_tokenizer, _write_clip_vocab
 
     with tempfile.TemporaryDirectory() as vocab_dir:
         _write_clip_vocab(Path(vocab_dir))
@@ -242,8 +244,9 @@ def worker(kind: str, out: Path, models: Path, smoke: bool) -> None:
     weights_gb = round(torch.cuda.memory_allocated() / 1e9, 3) if not smoke else 0.0
     print(f"{kind}: {params_b:.2f} B parameters, {weights_gb} GB on {gpu}; built and loaded in "
           f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
-    (handler,) = [name for name in calibrate.PLANS if callable(getattr(app, name, None))]
-    plan = calibrate.PLANS[handler]
+    plans = calibrate.load_plans()
+    (handler,) = [name for name in plans if callable(getattr(app, name, None))]
+    plan = plans[handler]
     extra_sizes = EXTRA_SIZES[handler]
     if handler == "chat":  # the UI's limit follows durations.json: measure up to the most it may ever offer
         app.MAX_NEW_TOKENS = MOST_NEW_TOKENS
@@ -300,7 +303,7 @@ def aoti_worker(out: Path, models: Path, smoke: bool, steps: int) -> None:
     if smoke:
         app.MAX_SIDE, steps = 512, 2
     size = (steps, app.MAX_SIDE, app.MAX_SIDE)  # the UI's default: 25 steps at 1024x1024
-    plan = calibrate.PLANS["generate"]
+    plan = calibrate.load_plans()["generate"]
     result: dict[str, Any] = {"size": plan.label(size), "how": (
         "Timed with torch's own torch.export.export (through the app's export_unet) and "
         "torch._inductor.aoti_compile_and_package / aoti_load_package: the spaces package is not in ZeroGPU mode "
@@ -466,7 +469,7 @@ def declare(result: dict, calibrate) -> dict:
     `--report` shows a change of margin or factors without timing anything again)."""
     handler, measured = result["handler"], result["measured"]
     tables = {target: calibrate.build_table({handler: result["fit"]}, measured, target, MARGIN)
-              for target in ("local", "large", "xlarge")}  # fmt: skip
+              for target in calibrate.TARGETS}  # fmt: skip
     rows = [{**row, **{f"declared_{target}_s": calibrate.estimate(tables[target]["handlers"][handler], row["units"])
                        for target in tables},
              "unrounded_local_s": calibrate.unclamped(tables["local"]["handlers"][handler], row["units"])}
@@ -483,7 +486,7 @@ def report(out: Path, parts: list[str]) -> int:
             sections += [f"### {kind}\n\nNo result: see workers.log.", ""]
             continue
         result = declare(json.loads(path.read_text(encoding="utf-8")), calibrate)
-        tables = {size: result["tables"][size] for size in ("large", "xlarge")}
+        tables = {size: result["tables"][size] for size in calibrate.GPU_SIZES}
         (out / "kinds" / kind).mkdir(parents=True, exist_ok=True)
         (out / "kinds" / kind / "durations.json").write_text(calibrate.dumps(tables), encoding="utf-8")
         sections += [markdown(result, calibrate), ""]

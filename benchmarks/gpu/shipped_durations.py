@@ -19,11 +19,13 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZES = ("large", "xlarge")
 
 
 def load_calibrate(path: Path = ROOT / "template" / "zerogpu" / "calibrate.py") -> ModuleType:
-    """The Space's calibrate module, imported from a file (it needs no torch for the arithmetic)."""
+    """The Space's calibrate module, imported from a file (it needs no torch for the arithmetic), with the Space's
+    zerogpu package (its platform facts) importable beside it."""
+    if str(path.parent.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent.parent))
     spec = importlib.util.spec_from_file_location("zerogpu_calibrate", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is being made
@@ -33,7 +35,7 @@ def load_calibrate(path: Path = ROOT / "template" / "zerogpu" / "calibrate.py") 
 
 def kind_tables(fits: dict[str, dict[str, Any]], measured: dict[str, Any], calibrate: ModuleType) -> dict:
     """kinds/<kind>/durations.json's content: the Space's durations.json for each GPU size."""
-    return {size: calibrate.build_table(fits, measured, size) for size in SIZES}
+    return {size: calibrate.build_table(fits, measured, size) for size in calibrate.GPU_SIZES}
 
 
 def write_kind(kind: str, tables: dict, calibrate: ModuleType, kinds_dir: Path = ROOT / "kinds") -> Path:

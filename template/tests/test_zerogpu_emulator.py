@@ -98,7 +98,7 @@ def test_the_fake_answers_as_the_real_spaces_client_expects(monkeypatch):
     from spaces.zero import client
 
     visitor = gr.Request(headers={"x-ip-token": emulate.VISITOR_TOKEN}, client=None)
-    with FakeDeviceAPI("ok", gpu_uuid="GPU-test", max_request_seconds=120, quota_left_seconds=100) as api:
+    with FakeDeviceAPI("ok", gpu_uuid="GPU-test", quota_left_seconds=100) as api:
         monkeypatch.setattr(Config, "zero_device_api_url", api.url)
         granted = client.schedule(task_id=1, duration=timedelta(seconds=30), gpu_size="large")
         assert granted.nvidiaUUID == "GPU-test"

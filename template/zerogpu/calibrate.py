@@ -4,7 +4,7 @@
     python -m zerogpu.calibrate --target xlarge     # for a Space that asks for size="xlarge"
     python -m zerogpu.calibrate --refit --margin 1.4  # no GPU: recompute from the measurements already in the file
 
-What it does, per handler (app.py's `chat` or `generate`):
+What it does, per handler (each one calibration.py has a plan for):
 1. Times the handler, as app.py defines it, over a spread of input sizes across the range the UI allows, forcing
    the worst case where the model could stop early (`min_new_tokens = max_new_tokens` for text), after one
    untimed warm-up call. Each size is timed `--repeats` times (2) and the slowest counts: the first call at a new
@@ -22,9 +22,9 @@ What it does, per handler (app.py's `chat` or `generate`):
      work bound by that (a denoising step), the larger of the two for a handler calibrate has no plan for
      (NVIDIA datasheet figures, in GPUS and TARGETS below; each plan's `bound`). Adding the slowed GPU seconds
      to the host's, rather than overlapping them, is the conservative side. Override with --slice-factor.
-   - grant_factor: ZeroGPU itself multiplies the seconds a `large` call declares by 1.5 on its Blackwell GPUs
-     (the spaces package's `duration_factor`), for quota checks and the abort timer alike; `xlarge` calls get
-     exactly what they declare (but count double against quota). Override with --grant-factor.
+   - grant_factor: ZeroGPU itself multiplies the seconds a call declares by its size's factor (the spaces
+     package's `duration_factor` for `large`; zerogpu/platform.py), for quota checks and the abort timer alike;
+     `xlarge` calls get exactly what they declare (but count double against quota). Override with --grant-factor.
    - margin: a stated safety margin on top, 1.25 unless --margin says otherwise.
    - cold start: a call that lands on a fresh ZeroGPU worker first moves the app's weights onto the GPU, inside
      the declared time. calibrate weighs the weights on the GPU after loading app.py and adds their transfer at
@@ -50,12 +50,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zerogpu.platform import CARD, GPU_SIZES, longest_declarable
+
 SPACE_DIR = Path(__file__).resolve().parent.parent
 DURATIONS_FILE = SPACE_DIR / "durations.json"
 DEFAULT_MARGIN = 1.25
-# ZeroGPU's quota check counts each request's seconds x1.5 on `large` (current GPUs) or x2 on `xlarge`, and a visitor
-# who is not logged in has 120 s a day: a 60 s ceiling keeps every request within it (tests/test_zerogpu_contract.py).
-DEFAULT_CEILING_S = 60
+# The most a request may declare and still be counted within a day's quota of a visitor who is not logged in, on
+# every size (zerogpu/platform.py; tests/test_zerogpu_contract.py checks the estimates against it).
+DEFAULT_CEILING_S = longest_declarable()
 DEFAULT_LOAD_GBS = 2.0
 ABOUT = (
     "ZeroGPU duration estimates for this Space's GPU handlers, read by durations.py: seconds = overhead_s + the sum "
@@ -78,16 +80,18 @@ class Target:
     ceiling_s: int
 
 
-# ZeroGPU's slices of an NVIDIA RTX PRO 6000 Blackwell Server Edition (hub docs, spaces-zerogpu, 2026-07): the card
-# has 1.6 TB/s of GDDR7 (1597 GB/s, Server Edition datasheet) and 4 PFLOPS of sparse FP4, that is about 500 dense
-# BF16 TFLOPS; `large` is half the card (a MIG half: half the SMs and half the memory bandwidth), `xlarge` the whole.
+# ZeroGPU's slices of its card (zerogpu/platform.py), then the GPU calibrate runs on.
 TARGETS = {
-    "large": Target(
-        "half an NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU large)", 0.8, 250, 1.5, 5, DEFAULT_CEILING_S
-    ),
-    "xlarge": Target(
-        "a whole NVIDIA RTX PRO 6000 Blackwell Server Edition (ZeroGPU xlarge)", 1.6, 500, 1.0, 5, DEFAULT_CEILING_S
-    ),
+    name: Target(
+        size.description,
+        CARD.bandwidth_tbs * size.share,
+        CARD.bf16_tflops * size.share,
+        size.grant_factor,
+        5,
+        DEFAULT_CEILING_S,
+    )
+    for name, size in GPU_SIZES.items()
+} | {
     # Dedicated hardware has no ZeroGPU quota to protect: the ceiling only guards against a runaway estimate.
     "local": Target("the GPU this ran on (no conversion)", 0, 0, 1.0, 1, 3600),
 }
@@ -106,7 +110,7 @@ GPUS = {
     "L40S": (0.864, 362),
     "L4": (0.3, 121),
     "RTX 4090": (1.01, 165),
-    "RTX PRO 6000 Blackwell Server Edition": (1.6, 500),
+    CARD.name: (CARD.bandwidth_tbs, CARD.bf16_tflops),
 }
 
 
@@ -170,9 +174,10 @@ def slice_factor(gpu_name: str, target: str, bound: str = "either") -> float | N
     return round(RATIOS[bound](bandwidth / goal.bandwidth_tbs, tflops / goal.bf16_tflops), 3)
 
 
-def bound_of(handlers: Iterable[str]) -> str:
-    """What bounds these handlers' GPU work, from their plans: the one bound they share, else either."""
-    bounds = {PLANS[name].bound if name in PLANS else "either" for name in handlers}
+def bound_of(fits: dict[str, dict[str, Any]]) -> str:
+    """What bounds these handlers' GPU work, as their fits record it (from their plans): the one bound they share,
+    else either."""
+    bounds = {fit.get("bound", "either") for fit in fits.values()}
     return bounds.pop() if len(bounds) == 1 else "either"
 
 
@@ -248,7 +253,7 @@ def build_table(
             "per_unit_s": per_unit,
             "floor_s": floor,
             "ceiling_s": ceiling_s,
-            "fit": {key: fit[key] for key in ("overhead_s", "per_unit_s", "gpu")},
+            "fit": {key: fit[key] for key in ("overhead_s", "per_unit_s", "gpu", "bound") if key in fit},
             "points": fit.get("points", []),
         }
     return {
@@ -311,98 +316,16 @@ class Plan:
     bound: str  # what bounds the GPU work (a key of RATIOS): which slice ratio applies
 
 
-def _prompt(tokenizer, tokens: int) -> str:
-    """A user message of about `tokens` tokens."""
-    text = "Tell me everything you know about the history of computing, in detail."
-    while len(tokenizer(text)["input_ids"]) < tokens:
-        text += " And then about networks, compilers, graphics, storage and the people who built them."
-    return text
+def load_plans(space_dir: Path = SPACE_DIR) -> dict[str, Plan]:
+    """The Space's plans, by handler: calibration.py's PLANS, a file of the Space's own (declare a plan there for a
+    handler you add). None there: no plans."""
+    if not (Path(space_dir) / "calibration.py").is_file():
+        return {}
+    if str(space_dir) not in sys.path:
+        sys.path.insert(0, str(space_dir))
+    import calibration
 
-
-PROMPT_TOKENS = 200  # a typical chat turn; the GPU benchmark also times the longest prompt the app accepts
-
-
-def _run_chat(app, size) -> None:
-    tokens, prompt_tokens = size if isinstance(size, tuple) else (size, PROMPT_TOKENS)
-    message = _prompt(app.tokenizer, prompt_tokens)
-    config = app.model.generation_config
-    saved = config.min_new_tokens
-    config.min_new_tokens = tokens  # the worst case: the model may not stop before max_new_tokens
-    try:
-        for _ in app.chat(message, [], tokens, 0.7):
-            pass
-    finally:
-        config.min_new_tokens = saved
-
-
-def _run_image(app, size) -> None:
-    steps, width, height = size
-    path = app.generate("A lighthouse on a cliff at sunset, oil painting", "", steps, 7.0, width, height, 0)
-    Path(path).unlink(missing_ok=True)
-
-
-def _chat_sizes(app) -> list[int]:
-    top = int(app.MAX_NEW_TOKENS)
-    return sorted({1, max(1, top // 8), max(1, top // 2), top})
-
-
-def _sides(app) -> tuple[int, int, int]:
-    low, high = int(app.MIN_SIDE), int(app.MAX_SIDE)
-    return low, (low + high) // 2 // 64 * 64, high
-
-
-def _image_sizes(app) -> list[tuple[int, int, int]]:
-    """Steps from one to the most, sides from the least to the most, square and not, so that every coefficient
-    moves; and each at a size of its own, since the first call at a new image size pays set-up costs that later
-    ones do not (0.5 to 1.5 s on an H100), as a visitor's first request at that size does."""
-    low, middle, high = _sides(app)
-    steps = int(app.MAX_STEPS)
-    few, half = max(1, steps // 5), max(1, steps // 2)
-    return [(1, low, low), (1, high, high - 64), (few, middle, middle), (half, low, high), (half, high, middle + 64),
-            (steps, low + 64, low + 64), (steps, middle, high), (steps, high, high)]  # fmt: skip
-
-
-def _image_gpu_sizes(app) -> list[tuple[int, int, int]]:
-    low, _, high = _sides(app)
-    few = min(10, int(app.MAX_STEPS))
-    return [(1, low, low), (few, low, low), (1, high, high), (few, high, high)]
-
-
-def _image_amounts(size) -> dict[str, float]:
-    steps, width, height = size
-    megapixels = width * height / 1_000_000
-    return {"steps": float(steps), "megapixels": megapixels, "step_megapixels": steps * megapixels}
-
-
-def _count(tokens: int, prompt_tokens: int | None = None) -> str:
-    text = f"{tokens} new token{'s' * (tokens != 1)}"
-    return text if prompt_tokens is None else f"{text}, {prompt_tokens}-token prompt"
-
-
-PLANS = {
-    "chat": Plan(
-        handler="chat",
-        units=("new_tokens",),
-        sizes=_chat_sizes,
-        gpu_sizes=lambda app: [1, max(1, int(app.MAX_NEW_TOKENS) // 8)],
-        largest=lambda app: None,  # MAX_NEW_TOKENS follows durations.json (durations.most_units)
-        amounts=lambda size: {"new_tokens": float(size[0] if isinstance(size, tuple) else size)},
-        run=_run_chat,
-        label=lambda size: _count(*size) if isinstance(size, tuple) else _count(size),
-        bound="bandwidth",  # batch 1: each new token reads every weight once
-    ),
-    "generate": Plan(
-        handler="generate",
-        units=("steps", "megapixels", "step_megapixels"),
-        sizes=_image_sizes,
-        gpu_sizes=_image_gpu_sizes,
-        largest=lambda app: (int(app.MAX_STEPS), int(app.MAX_SIDE), int(app.MAX_SIDE)),
-        amounts=_image_amounts,
-        run=_run_image,
-        label=lambda size: f"{size[0]} step{'s' * (size[0] != 1)}, {size[1]}x{size[2]}",
-        bound="compute",  # an SSD-1B step at 1024x1024 does 8.7 TFLOP over a few GB of weights and activations
-    ),
-}
+    return calibration.PLANS
 
 
 def check_gpu() -> str:
@@ -497,7 +420,7 @@ def calibrate_handler(plan: Plan, app, repeats: int = 2, say: Callable[[str], No
     timed = measure(plan, app, plan.sizes(app), repeats, say)
     points = [{**plan.amounts(size), "seconds": round(seconds, 4)} for size, seconds in timed]
     wall = fitted(points, plan.units)
-    return {**wall, "gpu": gpu_fit(plan, app, say) or {**wall, "points": []}, "points": points}
+    return {**wall, "gpu": gpu_fit(plan, app, say) or {**wall, "points": []}, "bound": plan.bound, "points": points}
 
 
 def import_app():
@@ -566,14 +489,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"calibrate: timing the handlers on {gpu} (torch {torch.__version__})")
         app = import_app()
         weights_gb = round(torch.cuda.memory_allocated() / 1e9, 3)  # what a fresh ZeroGPU worker moves first
-        names = args.handler or [name for name in PLANS if callable(getattr(app, name, None))]
-        unknown = [name for name in names if name not in PLANS]
-        if unknown:
-            print(f"calibrate: no plan for {', '.join(unknown)}: it knows {', '.join(PLANS)}", file=sys.stderr)
+        plans = load_plans()
+        names = args.handler or [name for name in plans if callable(getattr(app, name, None))]
+        unknown = [name for name in names if name not in plans]
+        if unknown or not names:
+            print(f"calibrate: no plan for {', '.join(unknown) or 'any handler'} in calibration.py (it has "
+                  f"{', '.join(plans) or 'none'}): add one there, as its other plans are written", file=sys.stderr)  # fmt: skip
             return 1
-        fits = {name: calibrate_handler(PLANS[name], app, args.repeats) for name in names}
-        largest = {name: (PLANS[name].label(size), PLANS[name].amounts(size))
-                   for name in names for size in [PLANS[name].largest(app)] if size is not None}  # fmt: skip
+        fits = {name: calibrate_handler(plans[name], app, args.repeats) for name in names}
+        largest = {name: (plans[name].label(size), plans[name].amounts(size))
+                   for name in names for size in [plans[name].largest(app)] if size is not None}  # fmt: skip
         if current:  # handlers not measured this time keep their entries
             fits = {**stored_fits(current), **fits}
         measured = {

@@ -4,9 +4,9 @@ On ZeroGPU (spaces 0.51, see the template's facts sheet) a call to a handler:
 1. runs the duration estimator in the main process with exactly the handler's arguments (Gradio's injected
    gr.Request and gr.Progress included), and reads its result as `timedelta(seconds=...).seconds`: None means 60 s,
    12.7 means 12, a negative number wraps to 86,395 s, a string raises TypeError;
-2. asks the device scheduler for that many seconds, multiplied by the GPU's duration factor for `large` (1.5 on the
-   current RTX Pro 6000 Blackwell) and doubled for `xlarge`, and the quota check refuses a request over what the
-   visitor has left (2 minutes a day for a visitor who is not logged in);
+2. asks the device scheduler for that many seconds, multiplied by the size's grant factor and counted its quota
+   factor times (zerogpu/platform.py's GPU_SIZES), and the quota check refuses a request over what the visitor has
+   left (MAX_REQUEST_SECONDS a day for a visitor who is not logged in);
 3. pickles the arguments to a forked worker process, runs the handler there and pickles its result (each yield, for
    a generator) back to the main process, where rebuilding a CUDA tensor fails: "Low-level CUDA init ... reached".
 
@@ -45,8 +45,9 @@ from typing import Any
 
 import gradio as gr
 
+from zerogpu.platform import DEFAULT_DURATION
 from zerogpu.rules import Space as SpaceFiles
-from zerogpu.settings import DEFAULT_DURATION, LOW_LEVEL_CUDA_INIT, SAMPLE_TEXT, Limits
+from zerogpu.settings import LOW_LEVEL_CUDA_INIT, SAMPLE_TEXT, Limits, gpu_size
 
 WORKER_TIMEOUT_S = 20 * 60  # spaces' GENERATOR_GLOBAL_TIMEOUT: the longest wait for a worker's next message
 
@@ -381,7 +382,10 @@ class EmulatedSpace:
         size = handler.size or "large"
         charged = self.limits.charged(seconds, size)
         if not 1 <= charged <= self.limits.max_request_seconds:
-            scaling = "doubled for xlarge" if size == "xlarge" else f"x{self.limits.duration_factor:g} for large"
+            quota_factor = gpu_size(size).quota_factor
+            scaling = f"x{self.limits.grant_factor(size):g} for {size}" + (
+                f", then counted x{quota_factor}" if quota_factor != 1 else ""
+            )
             wrapped = (
                 " (a negative duration wraps around a day)" if isinstance(value, int | float) and value < 0 else ""
             )

@@ -28,6 +28,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from zerogpu.platform import DEFAULT_DURATION, MAX_REQUEST_SECONDS
+from zerogpu.settings import gpu_size
+
 ANSWERS = ("ok", "auto", "illegal-duration", "quota-exceeded", "no-gpu")
 
 
@@ -39,8 +42,8 @@ class FakeDeviceAPI:
         answer: str = "auto",
         *,
         gpu_uuid: str = "GPU-00000000-0000-0000-0000-000000000000",
-        max_request_seconds: int = 120,
-        quota_left_seconds: int = 120,
+        max_request_seconds: int = MAX_REQUEST_SECONDS,
+        quota_left_seconds: int = MAX_REQUEST_SECONDS,
         retry_after_seconds: int = 3600,
         idle: bool = False,
         host: str = "127.0.0.1",
@@ -108,7 +111,7 @@ class FakeDeviceAPI:
         """What /schedule answers now, for a request of `seconds` (already scaled by spaces for `large`)."""
         if self.answer != "auto":
             return self.answer
-        charged = (seconds if seconds is not None else 60) * (2 if size == "xlarge" else 1)
+        charged = (seconds if seconds is not None else DEFAULT_DURATION) * gpu_size(size).quota_factor
         if charged > self.max_request_seconds:
             return "illegal-duration"
         if charged > self.quota_left_seconds:
@@ -216,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--answer", choices=ANSWERS, default="auto")
     parser.add_argument("--gpu-uuid", default="GPU-00000000-0000-0000-0000-000000000000")
-    parser.add_argument("--max-request-seconds", type=int, default=120)
-    parser.add_argument("--quota-left-seconds", type=int, default=120)
+    parser.add_argument("--max-request-seconds", type=int, default=MAX_REQUEST_SECONDS)
+    parser.add_argument("--quota-left-seconds", type=int, default=MAX_REQUEST_SECONDS)
     options = parser.parse_args(argv)
     api = FakeDeviceAPI(
         options.answer,

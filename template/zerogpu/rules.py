@@ -22,10 +22,9 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from zerogpu.platform import PYTHONS as ZEROGPU_PYTHONS
 from zerogpu.settings import tomllib
 
-# The Python versions ZeroGPU runs (hub docs, spaces-zerogpu): python_version may name them with or without the patch.
-ZEROGPU_PYTHONS = {"3.10": "3.10.13", "3.12": "3.12.12"}
 BUILDER_PACKAGES = {"gradio", "spaces"}  # the Space builder installs these itself, next to requirements.txt
 SKIPPED_FOLDERS = {"tests", "zerogpu", "venv", "env", "build", "dist", "node_modules", "site-packages", "__pycache__"}
 
@@ -594,7 +593,11 @@ def estimator_takes_handler_args(space: Space) -> Iterator[Violation]:
 
 @rule("python-version-pinned")
 def python_version_pinned(space: Space) -> Iterator[Violation]:
-    fix = 'pin it in README.md\'s frontmatter as a quoted string, e.g. python_version: "3.12" (3.12 or 3.10).'
+    example = next(iter(ZEROGPU_PYTHONS))
+    fix = (
+        "pin it in README.md's frontmatter as a quoted string, "
+        f'e.g. python_version: "{example}" ({" or ".join(ZEROGPU_PYTHONS)}).'
+    )
     match = re.search(r"^python_version:[ \t]*(.*?)[ \t]*$", space.readme.split("\n---", 1)[0], re.MULTILINE)
     if match is None:
         yield Violation(

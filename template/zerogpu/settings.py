@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zerogpu.platform import GPU_SIZES, MAX_REQUEST_SECONDS, GpuSize
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-DEFAULT_DURATION = 60  # the seconds spaces requests when a handler gives no duration
 LOW_LEVEL_CUDA_INIT = (
     "Low-level CUDA init (`torch._C._cuda_init`) reached. This means ZeroGPU's PyTorch CUDA emulation mode did not "
     "intercept a CUDA operation in your code."
@@ -23,12 +24,12 @@ SAMPLE_TEXT = "a red cube on a table"  # what the tools type into an empty text 
 
 @dataclass(frozen=True)
 class Limits:
-    """The caps a GPU request is checked against. Defaults from the facts sheet (hub docs, spaces 0.51.3); a Space
-    changes them in pyproject.toml's [tool.zerogpu] table, or with the environment variables
-    ZEROGPU_MAX_REQUEST_SECONDS and ZEROGPU_DURATION_FACTOR."""
+    """The caps a GPU request is checked against. Defaults from zerogpu/platform.py; a Space changes them in
+    pyproject.toml's [tool.zerogpu] table, or with the environment variables ZEROGPU_MAX_REQUEST_SECONDS and
+    ZEROGPU_DURATION_FACTOR."""
 
-    max_request_seconds: int = 120  # the whole daily quota of a visitor who is not logged in: more is always refused
-    duration_factor: float = 1.5  # spaces scales `large` requests by this on the current backing GPU (Blackwell)
+    max_request_seconds: int = MAX_REQUEST_SECONDS
+    duration_factor: float = GPU_SIZES["large"].grant_factor  # what spaces scales `large` requests by
 
     @classmethod
     def of(cls, space_dir: Path | str = ".") -> Limits:
@@ -36,15 +37,22 @@ class Limits:
         pyproject = Path(space_dir) / "pyproject.toml"
         if pyproject.is_file():
             settings = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("zerogpu", {})
+        seconds = os.environ.get("ZEROGPU_MAX_REQUEST_SECONDS", settings.get("max-request-seconds"))
+        factor = os.environ.get("ZEROGPU_DURATION_FACTOR", settings.get("duration-factor"))
         return cls(
-            max_request_seconds=int(
-                os.environ.get("ZEROGPU_MAX_REQUEST_SECONDS", settings.get("max-request-seconds", 120))
-            ),
-            duration_factor=float(os.environ.get("ZEROGPU_DURATION_FACTOR", settings.get("duration-factor", 1.5))),
+            max_request_seconds=cls.max_request_seconds if seconds is None else int(seconds),
+            duration_factor=cls.duration_factor if factor is None else float(factor),
         )
+
+    def grant_factor(self, size: str | None) -> float:
+        """What spaces multiplies the seconds a request of this size declares by (`large`: duration_factor)."""
+        return self.duration_factor if gpu_size(size) is GPU_SIZES["large"] else gpu_size(size).grant_factor
 
     def charged(self, seconds: int, size: str | None) -> int:
         """The seconds the quota check compares with what the visitor has left (spaces.zero.client.schedule)."""
-        if size == "xlarge":
-            return seconds * 2
-        return round(seconds * self.duration_factor)
+        return round(seconds * self.grant_factor(size)) * gpu_size(size).quota_factor
+
+
+def gpu_size(size: str | None) -> GpuSize:
+    """The slice a request asks for: `large` unless it names another (spaces' default)."""
+    return GPU_SIZES.get(size or "large", GPU_SIZES["large"])

@@ -1,0 +1,59 @@
+"""A kind is a folder: nothing outside kinds/ and the docs names a kind, so that a new kind is a new folder.
+
+The names are each kind's folder name and its fast-path module (kind.yml's fast_path). The template, the extensions
+and copier.yml read kinds only through extensions/kinds.py; the files in PENDING still name kinds and are to move
+their kind-specific parts into the kinds' folders (each entry says what remains), and the list only shrinks.
+"""
+
+import re
+import subprocess
+
+from conftest import TEMPLATE_DIR
+
+from extensions.kinds import load_kinds
+
+KINDS = load_kinds(TEMPLATE_DIR / "kinds")
+NAMES = sorted({*KINDS, *(meta["fast_path"].removesuffix(".py") for meta in KINDS.values())})
+NAMED = re.compile("|".join(rf"(?<![A-Za-z0-9-]){re.escape(name)}(?![\w-])" for name in NAMES))
+# Prose may name kinds: the docs, READMEs, the changelog, and the Space's own README (it describes that Space).
+PROSE = re.compile(r"^(docs/|kinds/)|\.md$|^template/README\.md\.jinja$")
+PENDING = {
+    "benchmarks/gpu/calibrate_on_gpu.py": "the GPU benchmark's full-size models, per kind",
+    "benchmarks/gpu/emulate_on_gpu.py": "the emulator proof's first call and fast-path probe, per kind",
+    "benchmarks/gpu/fast_paths_on_gpu.py": "the fast paths' speed and equality benchmarks, per kind",
+    "benchmarks/gpu/fork_race_on_gpu.py": "the fork race runs the chat kind",
+    "benchmarks/gpu/prepare.sh": "the kinds it renders for the GPU runs",
+    "benchmarks/gpu/prepare_calibrate.sh": "the kinds (and AoTI variant) it renders for calibration",
+    "tests/test_browser.py": "each kind's page, driven in Chromium",
+    "tests/test_render.py": "per-kind defaults and files of a render",
+    "tests/test_extensions.py": "the registry's own tests, built from a real kind folder",
+    "tests/test_space_runs.py": "the answers each kind's slow run takes (kernels, AoTI)",
+}
+
+
+def code_files() -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=TEMPLATE_DIR, check=True,
+                            capture_output=True, text=True).stdout.split()  # fmt: skip
+    return [path for path in listed if not PROSE.search(path) and (TEMPLATE_DIR / path).is_file()]
+
+
+def naming(path: str) -> list[str]:
+    text = (TEMPLATE_DIR / path).read_text(encoding="utf-8", errors="replace")
+    return [f"{path}:{number}: {line.strip()[:90]}" for number, line in enumerate(text.splitlines(), 1)
+            if NAMED.search(line)]  # fmt: skip
+
+
+def test_nothing_outside_kinds_names_a_kind():
+    found = [line for path in code_files() if path not in PENDING for line in naming(path)]
+    assert not found, "Kind-specific knowledge outside kinds/ (move it into the kind's folder):\n" + "\n".join(found)
+
+
+def test_the_pending_list_only_shrinks():
+    """A file on the list that no longer names a kind comes off it."""
+    done = [path for path in PENDING if not (TEMPLATE_DIR / path).is_file() or not naming(path)]
+    assert not done, f"These no longer name a kind: take them off PENDING: {done}"
+
+
+def test_the_scan_sees_a_kind_named_in_code(tmp_path):
+    name = next(iter(KINDS))
+    assert NAMED.search(f'KINDS = ("{name}",)') and not NAMED.search(f"{name}x = 1")
