@@ -28,6 +28,7 @@ KIND_KEYS = (
     "dependencies",
     "attention",
     "first_call",
+    "mcp_tool",
     "largest_request",
 )
 
