@@ -16,10 +16,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import pytest
+from markdown_it import MarkdownIt
 from gradio_client import Client
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 
 from zerogpu import emulate
 from zerogpu.fake_device_api import FakeDeviceAPI
@@ -140,7 +142,10 @@ def called_over_mcp(url: str, token: str) -> str:
     """One call of the echo tool by an MCP client that sends its caller's token, as docs/work.md shows."""
 
     async def call() -> str:
-        async with streamablehttp_client(f"{url}gradio_api/mcp/", headers={"x-ip-token": token}) as (read, write, _):
+        async with (
+            httpx.AsyncClient(headers={"x-ip-token": token}) as http,
+            streamable_http_client(f"{url}gradio_api/mcp/", http_client=http) as (read, write, _),
+        ):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 result = await session.call_tool("echo", {"prompt": "agent", "steps": 2})
@@ -150,20 +155,51 @@ def called_over_mcp(url: str, token: str) -> str:
     return asyncio.run(call())
 
 
+def readme_function(name: str):
+    """A function of the Space's README.md snippets, run as a reader who pastes the snippet would run it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for token in MarkdownIt().parse(readme):
+        if token.type == "fence" and token.info == "python" and f"def {name}(" in token.content:
+            namespace: dict = {}
+            exec(compile(token.content, "README.md", "exec"), namespace)
+            return namespace[name]
+    raise AssertionError(f"README.md has no python snippet defining {name}()")
+
+
+def called_from_another_space(url: str, token: str) -> str:
+    """A call of the echo endpoint by another Space's handler that forwards its visitor's token with the README's
+    caller_headers(), the visitor's request carrying `token`."""
+    caller_headers = readme_function("caller_headers")
+
+    def relay(prompt: str, request: gr.Request) -> str:
+        return Client(url, verbose=False, headers=caller_headers(request)).predict(prompt, 2, api_name="/echo")
+
+    with gr.Blocks() as calling_space:
+        gr.api(relay, api_name="relay")
+    calling_space.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        return Client(calling_space.local_url, verbose=False, headers={"X-IP-Token": token}).predict(
+            "space", api_name="/relay"
+        )
+    finally:
+        calling_space.close()
+
+
 def test_each_callers_token_reaches_the_scheduling_call(tmp_path):
     """Quota attribution: spaces charges a call to the X-IP-Token its request carries, and the Space's own limit
     when there is none. A script's gradio_client sends its token in headers, an MCP client likewise (Gradio's MCP
     server hands the headers on to the handler's request); here the fake device API sees which token each
     scheduling call carried."""
-    script, agent = caller_token("script"), caller_token("agent")
+    script, agent, visitor = caller_token("script"), caller_token("agent"), caller_token("visitor")
     with torch_free_emulation(tmp_path) as emulation:
         assert Client(emulation.url, verbose=False, headers={"X-IP-Token": script}).predict(
             "script", 2, api_name="/echo"
         ) == "script x2"
         assert called_over_mcp(emulation.url, agent) == "agent x2"
+        assert called_from_another_space(emulation.url, visitor) == "space x2"
         assert Client(emulation.url, verbose=False).predict("anonymous", 2, api_name="/echo") == "anonymous x2"
         tokens = [request["token"] for request in emulation.fake.schedules]
-    assert tokens == [script, agent, None], tokens
+    assert tokens == [script, agent, visitor, None], tokens
 
 
 def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(tmp_path):
