@@ -29,9 +29,17 @@ def paired_aoti(meta: dict, gpu_size: str, include_examples: bool) -> bool | Non
     return (gpu_size == "large") == include_examples if meta.get("aoti") else None
 
 
-# Every kind x the Pythons its pinned libraries support x GPU size x examples (other Pythons: test_questions.py).
+# Every kind x the Pythons its pinned libraries support x GPU size x examples (other Pythons: test_questions.py); MCP
+# on with `large`, off with `xlarge`, so that each meets both example settings (and AoTI on and off).
 MATRIX = [
-    (kind, gpu_size, python_version, include_examples, paired_aoti(meta, gpu_size, include_examples))
+    (
+        kind,
+        gpu_size,
+        python_version,
+        include_examples,
+        paired_aoti(meta, gpu_size, include_examples),
+        gpu_size == "large",
+    )
     for kind, meta in KINDS.items()
     for gpu_size, python_version, include_examples in itertools.product(
         GPU_SIZES, meta["python_versions"], [True, False]
@@ -39,9 +47,9 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples", "aoti"), MATRIX)
+@pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples", "aoti", "mcp"), MATRIX)
 def test_every_combination_renders_a_clean_space(
-    copie_no_tasks, app_kind, gpu_size, python_version, include_examples, aoti
+    copie_no_tasks, app_kind, gpu_size, python_version, include_examples, aoti, mcp
 ):
     result = render(
         copie_no_tasks,
@@ -49,6 +57,7 @@ def test_every_combination_renders_a_clean_space(
         gpu_size=gpu_size,
         python_version=python_version,
         include_examples=include_examples,
+        mcp=mcp,
         **({} if aoti is None else {"aoti": aoti}),
     )
     project = result.project_dir
@@ -100,6 +109,13 @@ def test_every_combination_renders_a_clean_space(
     # output_files.py: carried by a kind whose handler writes files, and used by its app; not by the others.
     writes_files = KINDS[app_kind]["writes_files"]
     assert (project / "output_files.py").is_file() == writes_files == ("output_files.new(" in app)
+
+    # MCP: the server launched, the kind's tool defined and tested, and the README's agent snippet, only when asked.
+    assert ("demo.launch(mcp_server=True)" in app) == mcp
+    assert (project / "tests" / "test_mcp.py").is_file() == mcp
+    if mcp:
+        assert f"def {KINDS[app_kind]['mcp_tool']}(" in app
+    assert ("/gradio_api/mcp/" in (project / "README.md").read_text(encoding="utf-8")) == mcp
 
     dependencies = pyproject(project)["project"]["dependencies"]
     assert f"gradio[oauth,mcp]=={answers['gradio_version']}" in dependencies

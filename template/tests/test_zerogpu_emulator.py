@@ -18,8 +18,8 @@ from pathlib import Path
 import gradio as gr
 import httpx
 import pytest
-from markdown_it import MarkdownIt
 from gradio_client import Client
+from markdown_it import MarkdownIt
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
@@ -145,12 +145,12 @@ def called_over_mcp(url: str, token: str) -> str:
         async with (
             httpx.AsyncClient(headers={"x-ip-token": token}) as http,
             streamable_http_client(f"{url}gradio_api/mcp/", http_client=http) as (read, write, _),
+            ClientSession(read, write) as session,
         ):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                result = await session.call_tool("echo", {"prompt": "agent", "steps": 2})
-                assert not result.isError, result.content
-                return result.content[-1].text
+            await session.initialize()
+            result = await session.call_tool("echo", {"prompt": "agent", "steps": 2})
+            assert not result.isError, result.content
+            return result.content[-1].text
 
     return asyncio.run(call())
 
@@ -161,7 +161,7 @@ def readme_function(name: str):
     for token in MarkdownIt().parse(readme):
         if token.type == "fence" and token.info == "python" and f"def {name}(" in token.content:
             namespace: dict = {}
-            exec(compile(token.content, "README.md", "exec"), namespace)
+            exec(compile(token.content, "README.md", "exec"), namespace)  # noqa: S102 (the README's own snippet)
             return namespace[name]
     raise AssertionError(f"README.md has no python snippet defining {name}()")
 
