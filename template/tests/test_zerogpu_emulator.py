@@ -192,9 +192,8 @@ def test_each_callers_token_reaches_the_scheduling_call(tmp_path):
     scheduling call carried."""
     script, agent, visitor = caller_token("script"), caller_token("agent"), caller_token("visitor")
     with torch_free_emulation(tmp_path) as emulation:
-        assert Client(emulation.url, verbose=False, headers={"X-IP-Token": script}).predict(
-            "script", 2, api_name="/echo"
-        ) == "script x2"
+        script_client = Client(emulation.url, verbose=False, headers={"X-IP-Token": script})
+        assert script_client.predict("script", 2, api_name="/echo") == "script x2"
         assert called_over_mcp(emulation.url, agent) == "agent x2"
         assert called_from_another_space(emulation.url, visitor) == "space x2"
         assert Client(emulation.url, verbose=False).predict("anonymous", 2, api_name="/echo") == "anonymous x2"
