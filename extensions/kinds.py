@@ -21,6 +21,7 @@ KIND_KEYS = (
     "short_description",
     "emoji",
     "writes_files",
+    "chat_interface",
     "fast_path",
     "python_versions",
     "python_refused_because",
@@ -28,7 +29,6 @@ KIND_KEYS = (
     "dependencies",
     "attention",
     "first_call",
-    "mcp_tool",
     "largest_request",
 )
 

@@ -113,8 +113,8 @@ def test_every_combination_renders_a_clean_space(
     # MCP: the server launched, the kind's tool defined and tested, and the README's agent snippet, only when asked.
     assert ("demo.launch(mcp_server=True)" in app) == mcp
     assert (project / "tests" / "test_mcp.py").is_file() == mcp
-    if mcp:
-        assert f"def {KINDS[app_kind]['mcp_tool']}(" in app
+    fixed = mcp and KINDS[app_kind]["chat_interface"]  # Gradio 6.31's MCP server needs it for a ChatInterface
+    assert (project / "gradio_mcp_fix.py").is_file() == fixed == ("gradio_mcp_fix.apply()" in app)
     assert ("/gradio_api/mcp/" in (project / "README.md").read_text(encoding="utf-8")) == mcp
 
     dependencies = pyproject(project)["project"]["dependencies"]

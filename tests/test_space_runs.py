@@ -14,7 +14,7 @@ from readme_flows import passed, shell
 @pytest.mark.parametrize(
     ("app_kind", "answers"),
     [
-        # The chat without MCP: no ask() tool, /chat on the API page (the default, with MCP, runs in test_user_flows).
+        # The chat without MCP (no gradio_mcp_fix.py, no tests/test_mcp.py): the default, with MCP, runs in test_user_flows.
         ("text-generation", {"attention": "kernels", "mcp": False}),
         # AoTI on: off ZeroGPU the image app falls back to eager, so this covers the plain app as well.
         ("image-generation", {"aoti": True}),

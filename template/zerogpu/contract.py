@@ -422,11 +422,10 @@ class EmulatedSpace:
 
     # what Gradio sends
     def endpoints(self, name: str | None = None) -> list[Endpoint]:
-        """The Gradio events a client can call (public or undocumented) whose function is, or wraps, a GPU handler
-        (ChatInterface wraps its fn)."""
+        """The public Gradio events whose function is, or wraps, a GPU handler (ChatInterface wraps its fn)."""
         found = []
         for block_function in self.demo.fns.values():
-            if getattr(block_function, "api_visibility", "public") == "private" or block_function.fn is None:
+            if getattr(block_function, "api_visibility", "public") != "public" or block_function.fn is None:
                 continue
             chain, function = [], block_function.fn
             while function is not None and len(chain) < 10:
