@@ -140,12 +140,14 @@ def called_over_mcp(url: str, token: str) -> str:
     """One call of the echo tool by an MCP client that sends its caller's token, as docs/work.md shows."""
 
     async def call() -> str:
-        async with streamablehttp_client(f"{url}gradio_api/mcp/", headers={"x-ip-token": token}) as (read, write, _):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                result = await session.call_tool("echo", {"prompt": "agent", "steps": 2})
-                assert not result.isError, result.content
-                return result.content[-1].text
+        async with (
+            streamablehttp_client(f"{url}gradio_api/mcp/", headers={"x-ip-token": token}) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            result = await session.call_tool("echo", {"prompt": "agent", "steps": 2})
+            assert not result.isError, result.content
+            return result.content[-1].text
 
     return asyncio.run(call())
 
@@ -157,9 +159,8 @@ def test_each_callers_token_reaches_the_scheduling_call(tmp_path):
     scheduling call carried."""
     script, agent = caller_token("script"), caller_token("agent")
     with torch_free_emulation(tmp_path) as emulation:
-        assert Client(emulation.url, verbose=False, headers={"X-IP-Token": script}).predict(
-            "script", 2, api_name="/echo"
-        ) == "script x2"
+        scripted = Client(emulation.url, verbose=False, headers={"X-IP-Token": script})
+        assert scripted.predict("script", 2, api_name="/echo") == "script x2"
         assert called_over_mcp(emulation.url, agent) == "agent x2"
         assert Client(emulation.url, verbose=False).predict("anonymous", 2, api_name="/echo") == "anonymous x2"
         tokens = [request["token"] for request in emulation.fake.schedules]
