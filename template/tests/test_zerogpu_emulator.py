@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -121,14 +122,14 @@ def test_the_fake_answers_as_the_real_spaces_client_expects(monkeypatch):
         assert [request["answer"] for request in api.schedules][-1] == "illegal-duration"
 
 
-def torch_free_emulation(tmp_path: Path) -> emulate.Emulation:
-    """The emulation of TORCH_FREE_APP, with torch hidden from it."""
+def torch_free_emulation(tmp_path: Path, app: str = TORCH_FREE_APP) -> emulate.Emulation:
+    """The emulation of a planted app (TORCH_FREE_APP unless told), with torch hidden from it."""
     hidden = tmp_path / "hidden"
     (hidden / "torch").mkdir(parents=True)
     (hidden / "torch" / "__init__.py").write_text('raise ImportError("torch is hidden from this test app")\n')
     space = tmp_path / "space"
     space.mkdir()
-    (space / "app.py").write_text(textwrap.dedent(TORCH_FREE_APP), encoding="utf-8")
+    (space / "app.py").write_text(textwrap.dedent(app), encoding="utf-8")
     return emulate.Emulation(space, gpu_uuid="GPU-cpu-test", extra_env={"PYTHONPATH": str(hidden)})
 
 
@@ -221,3 +222,44 @@ def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(t
 
     assert len(running) > 1, "each call forks a worker process next to the app"
     assert emulation.stopped["stopped"] == running and emulation.stopped["left"] == [], emulation.stopped
+
+
+PROGRESS_APP = """
+import spaces
+
+import time
+
+import gradio as gr
+from tqdm import tqdm
+
+
+@spaces.GPU(duration=5)
+def walk(steps: int, progress=gr.Progress(track_tqdm=True)) -> str:
+    for _ in tqdm(range(int(steps))):
+        time.sleep(0.3)
+    return "walked"
+
+
+with gr.Blocks() as demo:
+    steps = gr.Number(value=5)
+    output = gr.Textbox()
+    gr.Button().click(walk, steps, output, api_name="walk")
+
+if __name__ == "__main__":
+    demo.launch()
+"""
+
+
+def test_a_handlers_progress_reaches_the_client_from_the_forked_worker(tmp_path):
+    """progress=gr.Progress(track_tqdm=True) in a handler (the image kind's step bar): spaces runs the handler in a
+    forked worker, and relays each progress update of its tqdm bars back to Gradio's queue in the app."""
+    seen = set()
+    with torch_free_emulation(tmp_path, PROGRESS_APP) as emulation:
+        job = emulation.client().submit(5, api_name="/walk")
+        while not job.done():
+            seen |= {(unit.index, unit.length) for unit in job.status().progress_data or []}
+            time.sleep(0.01)
+        assert job.result() == "walked", emulation.log_tail()
+        assert len(emulation.processes()) > 1, "the handler ran in a worker forked next to the app"
+    assert {length for _, length in seen} == {5}, seen
+    assert len({index for index, _ in seen}) > 1, f"one progress state only: {seen}"
