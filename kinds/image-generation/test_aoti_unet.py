@@ -44,9 +44,14 @@ def image(pipe: DiffusionPipeline) -> np.ndarray:
     return pipe("a red cube", num_inference_steps=2, width=320, height=256, generator=generator, output_type="np").images[0]
 
 
-def run_exported(exported: torch.export.ExportedProgram):
-    """A stand-in for a compiled package: the exported graph, run by torch."""
-    return exported.module()
+class RunExported:
+    """A stand-in for a compiled package (a plain callable, as spaces' are): the exported graph, run by torch."""
+
+    def __init__(self, exported: torch.export.ExportedProgram):
+        self.graph = exported.module()
+
+    def __call__(self, *args, **kwargs):
+        return self.graph(*args, **kwargs)
 
 
 def fail(message: str):
@@ -72,31 +77,33 @@ def test_off_zerogpu_the_unet_runs_eagerly_with_one_line(pipe, capsys, monkeypat
 def test_a_package_that_loads_is_used(pipe, capsys, monkeypatch, on_zerogpu):
     expected = image(pipe)
     exported = aoti_unet.export(pipe, MIN_SIDE, MAX_SIDE)
-    monkeypatch.setattr(spaces, "aoti_load", lambda module, repo_id: setattr(module, "forward", exported.module()))
+    monkeypatch.setattr(spaces, "aoti_load", lambda module, repo_id: setattr(module, "forward", RunExported(exported)))
     monkeypatch.setattr(spaces, "aoti_compile", fail("must not be called"))
     capsys.readouterr()
     assert aoti_unet.apply(pipe, REPO, MIN_SIDE, MAX_SIDE) == "loaded"
     assert log_lines(capsys) == [f"AoTI: the UNet runs the package compiled ahead of time in {REPO}."]
+    assert isinstance(vars(pipe.unet)["forward"], RunExported)
     np.testing.assert_allclose(image(pipe), expected, atol=1e-4)
 
 
 def test_a_package_that_fails_to_load_steps_down_to_compiling(pipe, capsys, monkeypatch, on_zerogpu):
     expected = image(pipe)
     monkeypatch.setattr(spaces, "aoti_load", fail("404 Client Error: Repository Not Found"))
-    monkeypatch.setattr(spaces, "aoti_compile", run_exported)
+    monkeypatch.setattr(spaces, "aoti_compile", RunExported)
     assert aoti_unet.apply(pipe, REPO, MIN_SIDE, MAX_SIDE) == "compiled"
     assert log_lines(capsys) == [
         f"AoTI: the package in {REPO} failed (RuntimeError: 404 Client Error: Repository Not Found), so the UNet is "
         "compiled at start-up.",
         "AoTI: the UNet runs compiled ahead of time, at start-up.",
     ]
-    assert isinstance(pipe.unet.forward, torch.fx.GraphModule)  # spaces.aoti_apply swapped it in (and drained weights)
+    assert isinstance(vars(pipe.unet)["forward"], RunExported)  # spaces.aoti_apply swapped it in
+    assert all(weight.numel() == 0 for weight in pipe.unet.parameters())  # and drained the module's own weights
     np.testing.assert_allclose(image(pipe), expected, atol=1e-4)
 
 
 def test_without_a_repo_it_compiles_at_start_up(pipe, capsys, monkeypatch, on_zerogpu):
     monkeypatch.setattr(spaces, "aoti_load", fail("must not be called"))
-    monkeypatch.setattr(spaces, "aoti_compile", run_exported)
+    monkeypatch.setattr(spaces, "aoti_compile", RunExported)
     assert aoti_unet.apply(pipe, "", MIN_SIDE, MAX_SIDE) == "compiled"
     assert log_lines(capsys) == ["AoTI: the UNet runs compiled ahead of time, at start-up."]
 
