@@ -122,11 +122,12 @@ def main() -> int:
     import compile_unet  # the Space's script: it imports app.py with its own start-up AoTI step off
 
     app = compile_unet.import_app()
-    import aoti_unet
     import huggingface_hub
 
+    import aoti_unet
+
     repo_dir = args.out / "hub" / REPO
-    package_dir, result["compile_s"] = timed(compile_unet.compile_package, app, repo_dir)
+    _, result["compile_s"] = timed(compile_unet.compile_package, app, repo_dir)
     result["package_files"] = sorted(path.relative_to(repo_dir).as_posix() for path in repo_dir.rglob("*.pt2"))
     print(f"compiled and saved in {result['compile_s']:.1f} s: {result['package_files']}", flush=True)
 

@@ -11,6 +11,7 @@ or the Space variable AOTI_REPO. If the package ever fails to load, the app logs
 """
 
 import spaces  # ZeroGPU: imported before torch, so that it can take over CUDA
+from spaces.zero.torch.aoti import PACKAGE_DIRNAME as PACKAGE_DIR  # the repo folder that spaces.aoti_load downloads
 
 import argparse
 import os
@@ -22,17 +23,14 @@ from pathlib import Path
 import torch
 from huggingface_hub import HfApi
 from huggingface_hub.utils import HFValidationError, validate_repo_id
-from spaces.zero.torch.aoti import PACKAGE_DIRNAME as PACKAGE_DIR  # the repo folder that spaces.aoti_load downloads
 
 SPACE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(SPACE_DIR))
-
-import aoti_unet  # noqa: E402 - from the Space's root, put on the path above
 
 
 def compile_package(app, repo_dir: Path) -> Path:
     """Compile the app's UNet, exported as the app exports it, into repo_dir/package (spaces' layout)."""
     package_dir = repo_dir / PACKAGE_DIR
+    aoti_unet = app.aoti_unet  # the app's own AoTI module: one export, one place
 
     @spaces.GPU(duration=aoti_unet.COMPILE_SECONDS)  # on ZeroGPU; elsewhere it runs here, on the GPU
     def compile_and_save():
@@ -57,6 +55,7 @@ def upload(repo_dir: Path, repo_id: str, api: HfApi) -> str:
 def import_app():
     """app.py, with its start-up AoTI step off (AOTI=off): this script compiles instead."""
     os.environ["AOTI"] = "off"
+    sys.path.insert(0, str(SPACE_DIR))
     import app
 
     return app
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None, api: HfApi | None = None) -> int:
             validate_repo_id(args.repo_id)
         except HFValidationError as error:
             parser.error(f"{args.repo_id!r} is not a Hub repo id: {error}")
-    if not (aoti_unet.on_zerogpu() or torch.cuda.is_available()):
+    if not (spaces.config.Config.zero_gpu or torch.cuda.is_available()):
         sys.exit("compile_unet.py needs ZeroGPU or an NVIDIA GPU: a package compiled on CPU runs on CPU only.")
     app = import_app()
     with tempfile.TemporaryDirectory() as scratch:

@@ -6,6 +6,9 @@ real code, checked against the spaces package's own loader. benchmarks/gpu/aoti_
 repository compiles for real, on a GPU.
 """
 
+import spaces
+from spaces.zero.torch import aoti as spaces_aoti
+
 import importlib.util
 import shutil
 from pathlib import Path
@@ -13,12 +16,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import spaces
 import torch
 from conftest import SPACE_DIR
 from diffusers import DiffusionPipeline
 from huggingface_hub.utils import filter_repo_objects
-from spaces.zero.torch import aoti as spaces_aoti
 
 import aoti_unet
 
@@ -41,7 +42,9 @@ def on_zerogpu(monkeypatch):
 
 def image(pipe: DiffusionPipeline) -> np.ndarray:
     generator = torch.Generator("cpu").manual_seed(3)
-    return pipe("a red cube", num_inference_steps=2, width=320, height=256, generator=generator, output_type="np").images[0]
+    return pipe(
+        "a red cube", num_inference_steps=2, width=320, height=256, generator=generator, output_type="np"
+    ).images[0]
 
 
 class RunExported:
@@ -92,8 +95,10 @@ def test_a_package_that_fails_to_load_steps_down_to_compiling(pipe, capsys, monk
     monkeypatch.setattr(spaces, "aoti_compile", RunExported)
     assert aoti_unet.apply(pipe, REPO, MIN_SIDE, MAX_SIDE) == "compiled"
     assert log_lines(capsys) == [
-        f"AoTI: the package in {REPO} failed (RuntimeError: 404 Client Error: Repository Not Found), so the UNet is "
-        "compiled at start-up.",
+        (
+            f"AoTI: the package in {REPO} failed (RuntimeError: 404 Client Error: Repository Not Found), so the UNet "
+            "is compiled at start-up."
+        ),
         "AoTI: the UNet runs compiled ahead of time, at start-up.",
     ]
     assert isinstance(vars(pipe.unet)["forward"], RunExported)  # spaces.aoti_apply swapped it in
@@ -114,8 +119,10 @@ def test_a_failing_compile_steps_down_to_eager(pipe, capsys, monkeypatch, on_zer
     monkeypatch.setattr(spaces, "aoti_compile", fail("InductorError: no\nCUDA"))
     assert aoti_unet.apply(pipe, REPO, MIN_SIDE, MAX_SIDE) == "eager"
     assert log_lines(capsys) == [
-        f"AoTI: the package in {REPO} failed (RuntimeError: 404 Client Error: Repository Not Found), so the UNet is "
-        "compiled at start-up.",
+        (
+            f"AoTI: the package in {REPO} failed (RuntimeError: 404 Client Error: Repository Not Found), so the UNet "
+            "is compiled at start-up."
+        ),
         "AoTI: compiling the UNet at start-up failed (RuntimeError: InductorError: no CUDA), so it runs eagerly.",
     ]
     np.testing.assert_array_equal(image(pipe), expected)
@@ -209,7 +216,9 @@ def test_the_script_exports_as_the_app_saves_in_spaces_layout_and_uploads(
     assert Path(loaded.model.archive_file).read_bytes()[:2] == b"PK"  # the archive aoti_compile_and_save wrote
 
 
-def test_the_script_with_out_writes_the_repo_layout_and_uploads_nothing(compile_unet, app_module, tmp_path, monkeypatch):
+def test_the_script_with_out_writes_the_repo_layout_and_uploads_nothing(
+    compile_unet, app_module, tmp_path, monkeypatch
+):
     monkeypatch.setattr(spaces_aoti, "_aoti_compile", lambda program, inductor_configs=None: ([], None))
     monkeypatch.setattr(compile_unet.torch.cuda, "is_available", lambda: True)
     monkeypatch.setenv("AOTI", "")
