@@ -138,9 +138,12 @@ def main() -> int:
     how, result["load_s"] = timed(aoti_unet.apply, app.pipe, REPO, app.MIN_SIDE, app.MAX_SIDE)
     result["loader"] = how
     print(f"aoti_unet.apply: {how} in {result['load_s']:.1f} s (the package checked once)", flush=True)
-    if how != "loaded":
+    from spaces.zero.torch.aoti import LazyAOTIModelWithWeights
+
+    swapped = isinstance(vars(app.pipe.unet).get("forward"), LazyAOTIModelWithWeights)  # what spaces.aoti_load sets
+    if how != "loaded" or not swapped:
         (args.out / "aoti_package.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print("FAIL: the loader did not load the package", flush=True)
+        print(f"FAIL: the loader did not load the package ({how}; package swapped in: {swapped})", flush=True)
         return 1
     loaded, result["loaded_s"] = timed(images, app.pipe, SIZES)
     result["sizes"], failures = [], 0
@@ -151,7 +154,7 @@ def main() -> int:
         row["ok"] = row["mean_abs"] <= MEAN_TOLERANCE and row["max_abs"] <= MAX_TOLERANCE
         failures += not row["ok"]
         result["sizes"].append(row)
-        print(f"  {row['size']} guidance {guidance}: mean |diff| {row['mean_abs']:.4f}, max {row['max_abs']:.4f}"
+        print(f"  {row['size']} guidance {guidance}: mean |diff| {row['mean_abs']:.2e}, max {row['max_abs']:.2e}"
               f" ({'ok' if row['ok'] else 'OVER TOLERANCE'})", flush=True)  # fmt: skip
     result["load_over_compile"] = round(result["load_s"] / result["compile_s"], 4)
     result["loaded_over_eager"] = round(result["loaded_s"] / result["eager_s"], 3)
