@@ -3,6 +3,11 @@
     OUT="$OUT" SCRIPT=aoti_package_on_gpu.py bash benchmarks/gpu/run.sh                    # tiny UNet (a minute)
     OUT="$OUT" SCRIPT=aoti_package_on_gpu.py bash benchmarks/gpu/run.sh --model ssd-1b    # SSD-1B's shape
     python benchmarks/gpu/aoti_package_on_gpu.py --cpu --out /tmp/aoti-e2e                 # the same on CPU
+    python benchmarks/gpu/aoti_package_on_gpu.py --cpu --model ssd-1b-smoke --out /tmp/s   # ssd-1b's code, shrunk
+
+(run.sh, on the GPU machine, with .gpu-wheels/ and .gpu-spaces/ from prepare_calibrate.sh carried over; on CPU, run
+it with the rendered Space's own Python: .gpu-spaces/image-generation-aoti after `uv sync` there, or any Space
+rendered with aoti on.)
 
 In the image Space rendered with aoti on (.gpu-spaces/image-generation-aoti/, from prepare_calibrate.sh), on the
 Space's tiny random model or a random-weight pipeline of SSD-1B's shape (calibrate_on_gpu.py builds it):
@@ -40,7 +45,8 @@ REPO = "local/unet-aoti"
 
 
 def build_model(models: Path, which: str, cpu: bool) -> Path:
-    """The Space's tiny random model, or a random-weight pipeline of SSD-1B's shape."""
+    """The Space's tiny random model, or a random-weight pipeline of SSD-1B's shape (calibrate_on_gpu's, shrunk with
+    ssd-1b-smoke)."""
     folder = models / which
     if which == "tiny":
         from tiny_model import save_tiny_model
@@ -52,7 +58,8 @@ def build_model(models: Path, which: str, cpu: bool) -> Path:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import calibrate_on_gpu
 
-        calibrate_on_gpu.build_image_model(folder, torch.device("cpu" if cpu else "cuda"), smoke=False)
+        device = torch.device("cpu" if cpu else "cuda")
+        calibrate_on_gpu.build_image_model(folder, device, smoke=which == "ssd-1b-smoke")
     return folder
 
 
@@ -99,7 +106,8 @@ def local_hub(repo_dir: Path):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="where aoti_package.json and the package go")
-    parser.add_argument("--model", choices=["tiny", "ssd-1b"], default="tiny", help="the pipeline (default: tiny)")
+    parser.add_argument("--model", choices=["tiny", "ssd-1b", "ssd-1b-smoke"], default="tiny",
+                        help="the pipeline: tiny (default), SSD-1B's shape, or that code path shrunk (for --cpu)")  # fmt: skip
     parser.add_argument("--cpu", action="store_true", help="run on CPU: checks the script, measures nothing")
     args = parser.parse_args()
     if not (SPACE / "app.py").is_file():
