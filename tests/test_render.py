@@ -77,8 +77,10 @@ def test_every_combination_renders_a_clean_space(
     # Exactly these keys, nothing pasted in by accident.
     assert list(frontmatter(project)) == [
         "title", "emoji", "colorFrom", "colorTo", "sdk", "sdk_version", "python_version", "app_file",
-        "short_description", "license", "models", "suggested_hardware",
+        "short_description", "license", "models", "suggested_hardware", *(["startup_duration_timeout"] if aoti else []),
     ]  # fmt: skip
+    # A start-up compile (AoTI without a package, or when the package fails) outlasts the Hub's default 30 minutes.
+    assert card.get("startup_duration_timeout") == ("1h" if aoti else None)
 
     app = (project / "app.py").read_text(encoding="utf-8")
     tree = ast.parse(app)
@@ -89,10 +91,13 @@ def test_every_combination_renders_a_clean_space(
     handlers = [d for d in decorators if d.startswith("spaces.GPU(duration=") and "duration=1500" not in d]
     assert handlers and all(f"size='{gpu_size}'" in d for d in handlers), decorators
     assert ("cache_mode='lazy'" in ast.unparse(tree)) == include_examples
-    # AoTI: compiled ahead of time in a start-up GPU call, never with torch.compile.
+    # AoTI: loaded or compiled ahead of time at start-up by aoti_unet.py (never torch.compile), which the Space
+    # carries with its tests and the script that compiles a package, only with AoTI on.
     assert "torch.compile" not in ast.unparse(tree)  # comments may name it; code may not
-    assert ("spaces.GPU(duration=1500)" in decorators and "spaces.aoti_apply" in app) == bool(aoti), decorators
+    assert ("aoti_unet.apply(pipe, AOTI_REPO, MIN_SIDE, MAX_SIDE)" in app) == bool(aoti)
     assert ("aoti" in app.lower()) == bool(aoti)
+    aoti_files = {"aoti_unet.py", "tests/test_aoti_unet.py", "scripts/compile_unet.py"}
+    assert {name for name in aoti_files if (project / name).is_file()} == (aoti_files if aoti else set())
     # Durations: the estimators read the kind's shipped coefficients for the chosen size; every call is logged.
     durations = json.loads((project / "durations.json").read_text(encoding="utf-8"))
     assert durations["target"]["size"] == gpu_size
@@ -160,6 +165,17 @@ def test_aoti_is_off_by_default_and_only_for_kinds_that_offer_it(copie_no_tasks)
     assert "aoti" not in (text / ".copier-answers.yml").read_text(encoding="utf-8")
     assert "aoti" not in (text / "app.py").read_text(encoding="utf-8").lower()
     assert (text / "fast_decode.py").is_file() and (text / "cuda_graphs.py").is_file()
+
+
+def test_aoti_repo_is_asked_only_with_aoti_and_reaches_the_app(copie_no_tasks):
+    image = render(copie_no_tasks, app_kind="image-generation", aoti_repo="someone/unet-aoti").project_dir
+    assert "aoti_repo" not in (image / ".copier-answers.yml").read_text(encoding="utf-8")  # aoti off: not asked
+    image = render(copie_no_tasks, app_kind="image-generation", aoti=True).project_dir
+    assert "aoti_repo: ''" in (image / ".copier-answers.yml").read_text(encoding="utf-8")  # compile at start-up
+    image = render(copie_no_tasks, app_kind="image-generation", aoti=True, aoti_repo="someone/unet-aoti").project_dir
+    assert "aoti_repo: someone/unet-aoti" in (image / ".copier-answers.yml").read_text(encoding="utf-8")
+    app = (image / "app.py").read_text(encoding="utf-8")
+    assert 'AOTI_REPO = os.environ.get("AOTI_REPO", "someone/unet-aoti")' in app
 
 
 def test_the_data_file_is_the_kinds_shipped_coefficients_for_the_chosen_size(copie_no_tasks):

@@ -246,17 +246,17 @@ def capture_first_call(module):
 
 
 def test_aoti_falls_back_to_eager_off_zerogpu(client, app_log, app_module):
-    if not hasattr(app_module, "compile_unet"):
+    if not hasattr(app_module, "aoti_unet"):
         pytest.skip("AoTI is off in this Space (the aoti question)")
     assert "AoTI: not on ZeroGPU (SPACES_ZERO_GPU is not set), so the UNet runs eagerly." in app_log.read_text()
 
 
 def test_aoti_exports_the_unet_with_free_batch_and_size(app_module, monkeypatch):
     """The graph ZeroGPU compiles is traced once, at the default size: it must accept every size the UI allows."""
-    if not hasattr(app_module, "export_unet"):
+    if not hasattr(app_module, "aoti_unet"):
         pytest.skip("AoTI is off in this Space (the aoti question)")
     monkeypatch.setattr(app_module.spaces, "aoti_capture", capture_first_call)
-    exported = app_module.export_unet().module()
+    exported = app_module.aoti_unet.export(app_module.pipe, app_module.MIN_SIDE, app_module.MAX_SIDE).module()
     with capture_first_call(app_module.pipe.unet) as call:
         app_module.pipe("a cube", num_inference_steps=1, width=256, height=256)
     for batch, height, width in [(2, 256, 256), (1, 256, 320), (2, 1024, 768)]:
