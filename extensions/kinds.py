@@ -2,7 +2,8 @@
 
 Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json,
 calibration.py with calibrate's plan for each of the app's handlers, and the fast-path module kind.yml names with
-its tests, test_<module>): the question's choices, the defaults and the includes all come from this registry.
+its tests, test_<module>; with `aoti`, its AoTI module, test_<module> and compile script): the question's choices, the
+defaults and the includes all come from this registry.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ KIND_KEYS = (
     "short_description",
     "emoji",
     "writes_files",
+    "chat_interface",
     "fast_path",
     "python_versions",
     "python_refused_because",
@@ -42,6 +44,8 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
         kind = yaml.safe_load(kind_file.read_text(encoding="utf-8"))
         missing = [key for key in KIND_KEYS if key not in kind]
         modules = (kind["fast_path"], f"test_{kind['fast_path']}") if "fast_path" in kind else ()
+        if kind.get("aoti"):  # the AoTI module, its tests and its compile script
+            modules += (kind["aoti"]["module"], f"test_{kind['aoti']['module']}", kind["aoti"]["script"])
         missing += [name for name in modules if not (kind_file.parent / name).is_file()]
         if missing or "sdpa" not in kind["attention"]:
             raise ValueError(f"{kind_file} lacks {', '.join(missing) or 'the sdpa attention backend'}.")

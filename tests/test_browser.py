@@ -202,6 +202,16 @@ class TestTextGeneration:
         expect(page.get_by_test_id("bot").last).to_have_text(re.compile(r"\w"))
 
 
+# Records every "i/n steps" progress text the page shows (Gradio's status tracker over the output), as a person saw it.
+RECORD_PROGRESS_TEXTS = """() => {
+    window.progressTexts = [];
+    new MutationObserver(() => {
+        for (const [text] of document.body.innerText.matchAll(/\\d+\\/\\d+ steps/g))
+            if (!window.progressTexts.includes(text)) window.progressTexts.push(text);
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 class TestImageGeneration:
     PROMPT = "a red cube on a table"
 
@@ -215,14 +225,49 @@ class TestImageGeneration:
         page.get_by_role("button", name="Generate").click()
         return shown_image(page)
 
-    def test_the_generated_image_appears(self, page, image_app):
+    def generate_again(self, page: Page) -> bytes:
+        """Press Generate once more: the PNG the page shows once the new image has replaced the one before."""
+        image = page.locator('img[src*="/gradio_api/file="]')
+        before = image.get_attribute("src")
+        page.get_by_role("button", name="Generate").click()
+        expect(image).not_to_have_attribute("src", before)  # every image has a file of its own
+        return shown_image(page)
+
+    def test_each_image_shows_the_random_seed_it_was_drawn_with(self, page, image_app):
         page.goto(image_app)
         shown = self.generate(page, 2, 320, 256)
         shot(page, "image-generation-image")
         assert png_size(shown) == (320, 256)
-        # The same request through the API (seed 0, the slider's default) gives the very same PNG.
-        same = call(image_app, "generate", self.PROMPT, "", 2, 7.0, 320, 256, 0)[0]
-        assert page.request.get(same["url"]).body() == shown, "the page shows another image than the app made"
+        expect(page.get_by_label("Randomize seed")).to_be_checked()  # on by default, as in image demos
+        seed = page.get_by_label("number input for Seed")
+        expect(seed).not_to_have_value("0")  # the slider's default, replaced by the seed picked for this image
+        first_seed = int(seed.input_value())
+        # The same request through the API, with the seed the page shows, gives the very same PNG.
+        same = call(image_app, "generate", self.PROMPT, "", 2, 7.0, 320, 256, first_seed)[0]
+        assert page.request.get(same["url"]).body() == shown, "the page shows another image or seed than the app used"
+
+        again = self.generate_again(page)
+        expect(seed).not_to_have_value(str(first_seed))
+        assert again != shown, "a fresh seed drew the same image"
+
+    def test_with_randomize_off_the_sliders_seed_draws_the_same_image_again(self, page, image_app):
+        page.goto(image_app)
+        open_accordion(page, "Settings")
+        page.get_by_label("Randomize seed").uncheck()
+        set_number(page, "Seed", 1234)
+        open_accordion(page, "Settings")  # closed again: generate() opens it
+        first = self.generate(page, 1, 256, 256)
+        assert self.generate_again(page) == first
+        expect(page.get_by_label("number input for Seed")).to_have_value("1234")
+        expected = call(image_app, "generate", self.PROMPT, "", 1, 7.0, 256, 256, 1234)[0]
+        assert page.request.get(expected["url"]).body() == first
+
+    def test_the_denoising_steps_show_as_progress_while_the_image_is_drawn(self, page, image_app):
+        page.goto(image_app)
+        page.evaluate(RECORD_PROGRESS_TEXTS)
+        assert png_size(self.generate(page, 10, 256, 256)) == (256, 256)
+        shown = page.evaluate("() => window.progressTexts")
+        assert len(shown) > 1 and all(re.fullmatch(r"\d+/10 steps", text) for text in shown), shown
 
     def test_examples_render_and_a_click_fills_the_inputs(self, page, image_app):
         page.goto(image_app)

@@ -1,23 +1,26 @@
 """Free-text answers reach YAML, TOML and Python: each comes back exactly, or is refused by its validator.
 
-Every question that takes free text is fuzzed here: space_title, space_owner, space_name, model_id, emoji,
+Every question that takes free text is fuzzed here: space_title, space_owner, space_name, model_id, aoti_repo, emoji,
 short_description, license, gradio_version and flash_attn_wheel. A refused answer names its question and leaves no
 files; an accepted one is rendered exactly where it belongs, and no answer holding a credential is ever accepted.
 """
 
 import ast
 
-from conftest import frontmatter, pyproject, space_card
+from conftest import TEMPLATE_DIR, frontmatter, pyproject, space_card
+from huggingface_hub.utils import validate_repo_id
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from extensions import flash_attn, hub_rules
+from extensions.kinds import load_kinds
 
 TRICKY = [
     'He said "hi"', "it's", "key: value", "- item", "{{ 7 * 7 }}", "{% raw %}", "#comment", "&anchor *alias",
     "!!python/object", "null", "3.10", "yes", "@at", "`tick`", "back\\slash", "ünïcödé ✨ 🚀", "\u2028", "a\x7fb",
     "tab\there", "new\nline", "  padded  ", "",
 ]  # fmt: skip
+AOTI_KIND = next(kind for kind, meta in load_kinds(TEMPLATE_DIR / "kinds").items() if meta.get("aoti"))
 free_text = st.one_of(st.sampled_from(TRICKY), st.text(max_size=80))
 FUZZ = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -68,6 +71,26 @@ def test_model_id_comes_back_exactly_or_is_refused(copie_no_tasks, model_id):
     assert space_card(result.project_dir).data.models == [model_id]
     app = (result.project_dir / "app.py").read_text(encoding="utf-8")
     assert f'os.environ.get("MODEL_ID", "{model_id}")' in app
+
+
+@FUZZ
+@given(repo=st.one_of(st.sampled_from(TRICKY), st.from_regex(r"[\w.\-/ '\"\\]{1,40}", fullmatch=True)))
+@example(repo="my-org/my-space-unet.aoti")
+def test_aoti_repo_comes_back_exactly_or_is_refused(copie_no_tasks, repo):
+    """Empty means compile at start-up; anything else must be a Hub repo id, which huggingface_hub accepts too."""
+    answers = {"app_kind": AOTI_KIND, "aoti": True, "aoti_repo": repo}
+    result = copie_no_tasks.copy(extra_answers=answers)
+    if repo and hub_rules.repo_id_error(repo):
+        assert result.exit_code != 0 and "aoti_repo" in str(result.exception)
+        return
+    assert result.exit_code == 0, result.exception
+    if repo:
+        validate_repo_id(repo)
+    tree = ast.parse((result.project_dir / "app.py").read_text(encoding="utf-8"))
+    (value,) = [
+        node.value for node in tree.body if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "AOTI_REPO"
+    ]
+    assert ast.unparse(value.func) == "os.environ.get" and ast.literal_eval(value.args[1]) == repo
 
 
 @FUZZ

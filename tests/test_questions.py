@@ -110,6 +110,28 @@ def test_aoti_refuses_anything_but_yes_or_no(copie):
     assert result.exit_code != 0 and "Invalid choice for 'aoti'" in str(result.exception)
 
 
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ("no-owner", "must look like 'owner/name'"),
+        ("owner/bad name", "name in the AoTI package repo"),
+        ("owner/a/b", "name in the AoTI package repo"),
+        ("owner/name.git", "must not end with '.git'"),
+        ("owner/x\n", "name in the AoTI package repo"),
+        ("hf://owner/name", "owner in the AoTI package repo"),
+    ],
+)
+def test_a_bad_aoti_repo_is_refused_with_a_message(copie, answer, message):
+    app_kind = next(kind for kind, meta in KINDS.items() if meta["aoti"])
+    result = copie.copy(extra_answers={"app_kind": app_kind, "aoti": True, "aoti_repo": answer})
+    assert result.exit_code != 0 and "aoti_repo" in str(result.exception), result.exception
+    assert message in str(result.exception), result.exception
+    assert result.project_dir is None and not any(copie.test_dir.glob("copie*/*"))
+    if "/" in answer:  # huggingface_hub refuses it too (it takes a bare name, as for the Hub's old canonical models)
+        with pytest.raises(ValueError):  # HFValidationError
+            validate_repo_id(answer)
+
+
 @pytest.mark.parametrize("length", [83, 96, 97, 100])
 def test_a_long_title_gets_a_valid_space_name_whatever_the_owner(copie_no_tasks, length):
     """The Hub allows 100-character titles; the name derived from one is at most 96 characters, which the Hub allows

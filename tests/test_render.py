@@ -29,9 +29,17 @@ def paired_aoti(meta: dict, gpu_size: str, include_examples: bool) -> bool | Non
     return (gpu_size == "large") == include_examples if meta.get("aoti") else None
 
 
-# Every kind x the Pythons its pinned libraries support x GPU size x examples (other Pythons: test_questions.py).
+# Every kind x the Pythons its pinned libraries support x GPU size x examples (other Pythons: test_questions.py); MCP
+# on with `large`, off with `xlarge`, so that each meets both example settings (and AoTI on and off).
 MATRIX = [
-    (kind, gpu_size, python_version, include_examples, paired_aoti(meta, gpu_size, include_examples))
+    (
+        kind,
+        gpu_size,
+        python_version,
+        include_examples,
+        paired_aoti(meta, gpu_size, include_examples),
+        gpu_size == "large",
+    )
     for kind, meta in KINDS.items()
     for gpu_size, python_version, include_examples in itertools.product(
         GPU_SIZES, meta["python_versions"], [True, False]
@@ -39,9 +47,9 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples", "aoti"), MATRIX)
+@pytest.mark.parametrize(("app_kind", "gpu_size", "python_version", "include_examples", "aoti", "mcp"), MATRIX)
 def test_every_combination_renders_a_clean_space(
-    copie_no_tasks, app_kind, gpu_size, python_version, include_examples, aoti
+    copie_no_tasks, app_kind, gpu_size, python_version, include_examples, aoti, mcp
 ):
     result = render(
         copie_no_tasks,
@@ -49,6 +57,7 @@ def test_every_combination_renders_a_clean_space(
         gpu_size=gpu_size,
         python_version=python_version,
         include_examples=include_examples,
+        mcp=mcp,
         **({} if aoti is None else {"aoti": aoti}),
     )
     project = result.project_dir
@@ -68,8 +77,10 @@ def test_every_combination_renders_a_clean_space(
     # Exactly these keys, nothing pasted in by accident.
     assert list(frontmatter(project)) == [
         "title", "emoji", "colorFrom", "colorTo", "sdk", "sdk_version", "python_version", "app_file",
-        "short_description", "license", "models", "suggested_hardware",
+        "short_description", "license", "models", "suggested_hardware", *(["startup_duration_timeout"] if aoti else []),
     ]  # fmt: skip
+    # A start-up compile (AoTI without a package, or when the package fails) outlasts the Hub's default 30 minutes.
+    assert card.get("startup_duration_timeout") == ("1h" if aoti else None)
 
     app = (project / "app.py").read_text(encoding="utf-8")
     tree = ast.parse(app)
@@ -80,10 +91,13 @@ def test_every_combination_renders_a_clean_space(
     handlers = [d for d in decorators if d.startswith("spaces.GPU(duration=") and "duration=1500" not in d]
     assert handlers and all(f"size='{gpu_size}'" in d for d in handlers), decorators
     assert ("cache_mode='lazy'" in ast.unparse(tree)) == include_examples
-    # AoTI: compiled ahead of time in a start-up GPU call, never with torch.compile.
+    # AoTI: loaded or compiled ahead of time at start-up by aoti_unet.py (never torch.compile), which the Space
+    # carries with its tests and the script that compiles a package, only with AoTI on.
     assert "torch.compile" not in ast.unparse(tree)  # comments may name it; code may not
-    assert ("spaces.GPU(duration=1500)" in decorators and "spaces.aoti_apply" in app) == bool(aoti), decorators
+    assert ("aoti_unet.apply(pipe, AOTI_REPO, MIN_SIDE, MAX_SIDE)" in app) == bool(aoti)
     assert ("aoti" in app.lower()) == bool(aoti)
+    aoti_files = {"aoti_unet.py", "tests/test_aoti_unet.py", "scripts/compile_unet.py"}
+    assert {name for name in aoti_files if (project / name).is_file()} == (aoti_files if aoti else set())
     # Durations: the estimators read the kind's shipped coefficients for the chosen size; every call is logged.
     durations = json.loads((project / "durations.json").read_text(encoding="utf-8"))
     assert durations["target"]["size"] == gpu_size
@@ -100,6 +114,13 @@ def test_every_combination_renders_a_clean_space(
     # output_files.py: carried by a kind whose handler writes files, and used by its app; not by the others.
     writes_files = KINDS[app_kind]["writes_files"]
     assert (project / "output_files.py").is_file() == writes_files == ("output_files.new(" in app)
+
+    # MCP: the server launched, the kind's tool defined and tested, and the README's agent snippet, only when asked.
+    assert ("demo.launch(mcp_server=True)" in app) == mcp
+    assert (project / "tests" / "test_mcp.py").is_file() == mcp
+    fixed = mcp and KINDS[app_kind]["chat_interface"]  # Gradio 6.31's MCP server needs it for a ChatInterface
+    assert (project / "gradio_mcp_fix.py").is_file() == fixed == ("gradio_mcp_fix.apply()" in app)
+    assert ("/gradio_api/mcp/" in (project / "README.md").read_text(encoding="utf-8")) == mcp
 
     dependencies = pyproject(project)["project"]["dependencies"]
     assert f"gradio[oauth,mcp]=={answers['gradio_version']}" in dependencies
@@ -144,6 +165,17 @@ def test_aoti_is_off_by_default_and_only_for_kinds_that_offer_it(copie_no_tasks)
     assert "aoti" not in (text / ".copier-answers.yml").read_text(encoding="utf-8")
     assert "aoti" not in (text / "app.py").read_text(encoding="utf-8").lower()
     assert (text / "fast_decode.py").is_file() and (text / "cuda_graphs.py").is_file()
+
+
+def test_aoti_repo_is_asked_only_with_aoti_and_reaches_the_app(copie_no_tasks):
+    image = render(copie_no_tasks, app_kind="image-generation", aoti_repo="someone/unet-aoti").project_dir
+    assert "aoti_repo" not in (image / ".copier-answers.yml").read_text(encoding="utf-8")  # aoti off: not asked
+    image = render(copie_no_tasks, app_kind="image-generation", aoti=True).project_dir
+    assert "aoti_repo: ''" in (image / ".copier-answers.yml").read_text(encoding="utf-8")  # compile at start-up
+    image = render(copie_no_tasks, app_kind="image-generation", aoti=True, aoti_repo="someone/unet-aoti").project_dir
+    assert "aoti_repo: someone/unet-aoti" in (image / ".copier-answers.yml").read_text(encoding="utf-8")
+    app = (image / "app.py").read_text(encoding="utf-8")
+    assert 'AOTI_REPO = os.environ.get("AOTI_REPO", "someone/unet-aoti")' in app
 
 
 def test_the_data_file_is_the_kinds_shipped_coefficients_for_the_chosen_size(copie_no_tasks):

@@ -14,11 +14,12 @@ from readme_flows import passed, shell
 @pytest.mark.parametrize(
     ("app_kind", "answers"),
     [
-        ("text-generation", {"attention": "kernels"}),
+        # The chat without MCP (no gradio_mcp_fix.py, no tests/test_mcp.py): the default, with MCP, runs in test_user_flows.
+        ("text-generation", {"attention": "kernels", "mcp": False}),
         # AoTI on: off ZeroGPU the image app falls back to eager, so this covers the plain app as well.
         ("image-generation", {"aoti": True}),
     ],
-    ids=["text-kernels", "image-aoti"],
+    ids=["text-kernels-no-mcp", "image-aoti"],
 )
 def test_rendered_space_passes_its_own_checks(installed_space, app_kind, answers):
     project, _ = installed_space(app_kind, **answers)

@@ -125,7 +125,8 @@ def estimator_loses_parameters(space, handler, estimator):
 
 
 def handler_takes_request(space, handler, estimator):
-    edit_re(space / "app.py", rf"(\ndef {handler}\(.*?)\)( -> )", r"\1, request: gr.Request)\2")
+    # First: Gradio injects a gr.Request wherever it is declared, and a parameter after a default one could not be.
+    edit_re(space / "app.py", rf"(\ndef {handler}\()", r"\1request: gr.Request, ")
 
 
 def python_unquoted(space, handler, estimator):

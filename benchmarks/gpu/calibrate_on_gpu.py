@@ -305,7 +305,7 @@ def aoti_worker(out: Path, models: Path, smoke: bool, steps: int) -> None:
     size = (steps, app.MAX_SIDE, app.MAX_SIDE)  # the UI's default: 25 steps at 1024x1024
     plan = calibrate.load_plans()["generate"]
     result: dict[str, Any] = {"size": plan.label(size), "how": (
-        "Timed with torch's own torch.export.export (through the app's export_unet) and "
+        "Timed with torch's own torch.export.export (through the Space's aoti_unet.export) and "
         "torch._inductor.aoti_compile_and_package / aoti_load_package: the spaces package is not in ZeroGPU mode "
         "here; on ZeroGPU, spaces.aoti_compile runs the same torch._inductor AOT compilation.")}  # fmt: skip
 
@@ -317,13 +317,13 @@ def aoti_worker(out: Path, models: Path, smoke: bool, steps: int) -> None:
     print(f"aoti: eager {result['eager_s']} s per image ({result['size']})", flush=True)
     start = time.perf_counter()
     try:
-        exported = app.export_unet()
+        exported = app.aoti_unet.export(app.pipe, app.MIN_SIDE, app.MAX_SIDE)
     except Exception as error:  # noqa: BLE001 - spaces' capture helper may refuse outside ZeroGPU: use torch's hook
         print(f"aoti: spaces.aoti_capture failed ({type(error).__name__}: {error}); capturing with a patch", flush=True)
         from test_app import capture_first_call
 
         app.spaces.aoti_capture = capture_first_call
-        exported = app.export_unet()
+        exported = app.aoti_unet.export(app.pipe, app.MIN_SIDE, app.MAX_SIDE)
     result["export_s"] = round(time.perf_counter() - start, 1)
     print(f"aoti: exported in {result['export_s']} s", flush=True)
     start = time.perf_counter()

@@ -19,7 +19,7 @@ python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels
 echo "wheels: $(ls .gpu-wheels/*.whl .gpu-wheels/fallback/*.whl | wc -l) files, $(du -sh .gpu-wheels | cut -f1)"
 
 # Each kind's Space with its defaults (the fast paths on), and the image Space with aoti on as well: off ZeroGPU it
-# runs eagerly, and its export_unet() is what the AoTI timing compiles.
+# runs eagerly, and its aoti_unet.export() is what the AoTI timing and aoti_package_on_gpu.py compile.
 for space in text-generation image-generation image-generation-aoti; do
     extra=()
     [ "$space" = image-generation-aoti ] && extra=(--data aoti=true)

@@ -46,6 +46,36 @@ def test_generate_returns_a_png_of_the_requested_size(client, tiny_model_dir):
         np.testing.assert_array_equal(np.asarray(image.convert("RGB")), direct_image(tiny_model_dir, 320, 256, 7))
 
 
+def test_the_seed_used_is_the_sliders_when_randomize_is_off(app_module):
+    assert [app_module.pick_seed(seed, False) for seed in (0, 42, app_module.MAX_SEED)] == [0, 42, app_module.MAX_SEED]
+
+
+def test_randomize_picks_a_fresh_seed_in_range_each_time(app_module):
+    seeds = [app_module.pick_seed(42, True) for _ in range(20)]
+    assert all(isinstance(seed, int) and 0 <= seed <= app_module.MAX_SEED for seed in seeds), seeds
+    assert len(set(seeds)) > 1, f"20 draws of 2**31 seeds gave {set(seeds)}"
+
+
+def test_the_api_offers_generate_alone_with_an_explicit_seed(client):
+    """Picking the seed is the page's step before /generate: API and MCP callers send a seed themselves."""
+    api = client.view_api(return_format="dict", print_info=False)
+    assert list(api["named_endpoints"]) == ["/generate"] and not api["unnamed_endpoints"], api
+    assert api["named_endpoints"]["/generate"]["parameters"][-1]["parameter_name"] == "seed"
+
+
+def test_a_request_reports_its_denoising_steps_as_progress(client):
+    """diffusers' step bar (tqdm) reaches the client as Gradio progress, step by step."""
+    steps, seen = 8, set()
+    job = client.submit(REQUEST["prompt"], "", steps, 0.0, 256, 256, 0, api_name="/generate")
+    while not job.done():
+        for unit in job.status().progress_data or []:
+            seen.add((unit.index, unit.length, unit.unit))
+        time.sleep(0.01)
+    assert Path(job.result()).is_file()
+    assert {(length, unit) for _, length, unit in seen} == {(steps, "steps")}, seen
+    assert len({index for index, _, _ in seen}) > 1, f"one progress state only: {seen}"
+
+
 def test_every_call_writes_its_own_file_where_gradio_serves_it(app_module):
     """A file of its own per request (concurrent requests never share one), in Gradio's cache folder, which Gradio
     serves without a copy and output_files empties (see the next tests): a file in /tmp would stay for as long as the
@@ -216,17 +246,17 @@ def capture_first_call(module):
 
 
 def test_aoti_falls_back_to_eager_off_zerogpu(client, app_log, app_module):
-    if not hasattr(app_module, "compile_unet"):
+    if not hasattr(app_module, "aoti_unet"):
         pytest.skip("AoTI is off in this Space (the aoti question)")
     assert "AoTI: not on ZeroGPU (SPACES_ZERO_GPU is not set), so the UNet runs eagerly." in app_log.read_text()
 
 
 def test_aoti_exports_the_unet_with_free_batch_and_size(app_module, monkeypatch):
     """The graph ZeroGPU compiles is traced once, at the default size: it must accept every size the UI allows."""
-    if not hasattr(app_module, "export_unet"):
+    if not hasattr(app_module, "aoti_unet"):
         pytest.skip("AoTI is off in this Space (the aoti question)")
     monkeypatch.setattr(app_module.spaces, "aoti_capture", capture_first_call)
-    exported = app_module.export_unet().module()
+    exported = app_module.aoti_unet.export(app_module.pipe, app_module.MIN_SIDE, app_module.MAX_SIDE).module()
     with capture_first_call(app_module.pipe.unet) as call:
         app_module.pipe("a cube", num_inference_steps=1, width=256, height=256)
     for batch, height, width in [(2, 256, 256), (1, 256, 320), (2, 1024, 768)]:

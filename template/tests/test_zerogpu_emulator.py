@@ -5,15 +5,24 @@ from a small planted app (spaces then skips its CUDA emulation): the real packag
 pickling and error messages still run against the fake. With a GPU, the emulator runs the Space itself.
 """
 
+import asyncio
+import base64
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import gradio as gr
+import httpx
 import pytest
+from gradio_client import Client
+from markdown_it import MarkdownIt
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
 
 from zerogpu import emulate
 from zerogpu.fake_device_api import FakeDeviceAPI
@@ -56,7 +65,7 @@ with gr.Blocks() as demo:
     gr.Button().click(lock, [prompt], output, api_name="lock")
 
 if __name__ == "__main__":
-    demo.launch()
+    demo.launch(mcp_server=True)
 """
 
 
@@ -113,14 +122,88 @@ def test_the_fake_answers_as_the_real_spaces_client_expects(monkeypatch):
         assert [request["answer"] for request in api.schedules][-1] == "illegal-duration"
 
 
-def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(tmp_path):
+def torch_free_emulation(tmp_path: Path, app: str = TORCH_FREE_APP) -> emulate.Emulation:
+    """The emulation of a planted app (TORCH_FREE_APP unless told), with torch hidden from it."""
     hidden = tmp_path / "hidden"
     (hidden / "torch").mkdir(parents=True)
     (hidden / "torch" / "__init__.py").write_text('raise ImportError("torch is hidden from this test app")\n')
     space = tmp_path / "space"
     space.mkdir()
-    (space / "app.py").write_text(textwrap.dedent(TORCH_FREE_APP), encoding="utf-8")
-    emulation = emulate.Emulation(space, gpu_uuid="GPU-cpu-test", extra_env={"PYTHONPATH": str(hidden)})
+    (space / "app.py").write_text(textwrap.dedent(app), encoding="utf-8")
+    return emulate.Emulation(space, gpu_uuid="GPU-cpu-test", extra_env={"PYTHONPATH": str(hidden)})
+
+
+def caller_token(caller: str) -> str:
+    """An X-IP-Token shaped as huggingface.co's (spaces reads its payload), naming its caller."""
+    payload = base64.urlsafe_b64encode(json.dumps({"caller": caller}).encode()).decode().rstrip("=")
+    return f"e30.{payload}.x"
+
+
+def called_over_mcp(url: str, token: str) -> str:
+    """One call of the echo tool by an MCP client that sends its caller's token, as docs/work.md shows."""
+
+    async def call() -> str:
+        async with (
+            httpx.AsyncClient(headers={"x-ip-token": token}) as http,
+            streamable_http_client(f"{url}gradio_api/mcp/", http_client=http) as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            result = await session.call_tool("echo", {"prompt": "agent", "steps": 2})
+            assert not result.isError, result.content
+            return result.content[-1].text
+
+    return asyncio.run(call())
+
+
+def readme_function(name: str):
+    """A function of the Space's README.md snippets, run as a reader who pastes the snippet would run it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for token in MarkdownIt().parse(readme):
+        if token.type == "fence" and token.info == "python" and f"def {name}(" in token.content:
+            namespace: dict = {}
+            exec(compile(token.content, "README.md", "exec"), namespace)  # noqa: S102 (the README's own snippet)
+            return namespace[name]
+    raise AssertionError(f"README.md has no python snippet defining {name}()")
+
+
+def called_from_another_space(url: str, token: str) -> str:
+    """A call of the echo endpoint by another Space's handler that forwards its visitor's token with the README's
+    caller_headers(), the visitor's request carrying `token`."""
+    caller_headers = readme_function("caller_headers")
+
+    def relay(prompt: str, request: gr.Request) -> str:
+        return Client(url, verbose=False, headers=caller_headers(request)).predict(prompt, 2, api_name="/echo")
+
+    with gr.Blocks() as calling_space:
+        gr.api(relay, api_name="relay")
+    calling_space.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        return Client(calling_space.local_url, verbose=False, headers={"X-IP-Token": token}).predict(
+            "space", api_name="/relay"
+        )
+    finally:
+        calling_space.close()
+
+
+def test_each_callers_token_reaches_the_scheduling_call(tmp_path):
+    """Quota attribution: spaces charges a call to the X-IP-Token its request carries, and the Space's own limit
+    when there is none. A script's gradio_client sends its token in headers, an MCP client likewise (Gradio's MCP
+    server hands the headers on to the handler's request); here the fake device API sees which token each
+    scheduling call carried."""
+    script, agent, visitor = caller_token("script"), caller_token("agent"), caller_token("visitor")
+    with torch_free_emulation(tmp_path) as emulation:
+        script_client = Client(emulation.url, verbose=False, headers={"X-IP-Token": script})
+        assert script_client.predict("script", 2, api_name="/echo") == "script x2"
+        assert called_over_mcp(emulation.url, agent) == "agent x2"
+        assert called_from_another_space(emulation.url, visitor) == "space x2"
+        assert Client(emulation.url, verbose=False).predict("anonymous", 2, api_name="/echo") == "anonymous x2"
+        tokens = [request["token"] for request in emulation.fake.schedules]
+    assert tokens == [script, agent, visitor, None], tokens
+
+
+def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(tmp_path):
+    emulation = torch_free_emulation(tmp_path)
     with emulation:
         assert emulation.fake.startup_reports == 1, emulation.log_tail()
         results = emulation.call_each(["auto", "illegal-duration", "quota-exceeded", "no-gpu"])
@@ -139,3 +222,44 @@ def test_the_real_spaces_package_runs_a_space_in_zerogpu_mode_against_the_fake(t
 
     assert len(running) > 1, "each call forks a worker process next to the app"
     assert emulation.stopped["stopped"] == running and emulation.stopped["left"] == [], emulation.stopped
+
+
+PROGRESS_APP = """
+import spaces
+
+import time
+
+import gradio as gr
+from tqdm import tqdm
+
+
+@spaces.GPU(duration=5)
+def walk(steps: int, progress=gr.Progress(track_tqdm=True)) -> str:
+    for _ in tqdm(range(int(steps))):
+        time.sleep(0.3)
+    return "walked"
+
+
+with gr.Blocks() as demo:
+    steps = gr.Number(value=5)
+    output = gr.Textbox()
+    gr.Button().click(walk, steps, output, api_name="walk")
+
+if __name__ == "__main__":
+    demo.launch()
+"""
+
+
+def test_a_handlers_progress_reaches_the_client_from_the_forked_worker(tmp_path):
+    """progress=gr.Progress(track_tqdm=True) in a handler (the image kind's step bar): spaces runs the handler in a
+    forked worker, and relays each progress update of its tqdm bars back to Gradio's queue in the app."""
+    seen = set()
+    with torch_free_emulation(tmp_path, PROGRESS_APP) as emulation:
+        job = emulation.client().submit(5, api_name="/walk")
+        while not job.done():
+            seen |= {(unit.index, unit.length) for unit in job.status().progress_data or []}
+            time.sleep(0.01)
+        assert job.result() == "walked", emulation.log_tail()
+        assert len(emulation.processes()) > 1, "the handler ran in a worker forked next to the app"
+    assert {length for _, length in seen} == {5}, seen
+    assert len({index for index, _ in seen}) > 1, f"one progress state only: {seen}"

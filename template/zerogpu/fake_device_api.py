@@ -180,7 +180,7 @@ class FakeDeviceAPI:
                     "durationSeconds": seconds,
                     "gpuSize": size,
                     "taskId": query.get("taskId"),
-                    "token": "token" in query,
+                    "token": query.get("token"),  # the caller's X-IP-Token: whose quota the call is charged to
                     "answer": decision,
                     "time": time.time(),
                 }
