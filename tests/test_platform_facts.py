@@ -7,6 +7,7 @@ fails it.
 
 import ast
 import re
+import subprocess
 from pathlib import Path
 
 import jinja2
@@ -96,14 +97,17 @@ def copies_in(path: Path) -> list[str]:
 
 
 def repository_files() -> list[Path]:
-    tracked = [path for path in TEMPLATE_DIR.rglob("*") if path.is_file() and path.suffix in SCANNED]
-    skipped = {".git", ".venv", "node_modules", "__pycache__"}
+    """The repository's files, tracked or not yet added, without what git ignores (virtual environments, caches, the
+    Spaces rendered for GPU runs under .gpu-*)."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=TEMPLATE_DIR, check=True,
+                            capture_output=True, text=True).stdout.splitlines()  # fmt: skip
     return [
-        path
-        for path in tracked
-        if not skipped & set(path.relative_to(TEMPLATE_DIR).parts)
-        and not str(path.relative_to(TEMPLATE_DIR)).startswith(NOT_CODE)
-        and path != PLATFORM_FILE
+        TEMPLATE_DIR / name
+        for name in listed
+        if Path(name).suffix in SCANNED
+        and (TEMPLATE_DIR / name).is_file()
+        and not name.startswith(NOT_CODE)
+        and TEMPLATE_DIR / name != PLATFORM_FILE
     ]
 
 
