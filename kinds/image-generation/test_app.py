@@ -64,9 +64,13 @@ def test_the_api_offers_generate_alone_with_an_explicit_seed(client):
 
 
 def test_a_request_reports_its_denoising_steps_as_progress(client):
-    """diffusers' step bar (tqdm) reaches the client as Gradio progress, step by step."""
-    steps, seen = 8, set()
-    job = client.submit(REQUEST["prompt"], "", steps, 0.0, 256, 256, 0, api_name="/generate")
+    """diffusers' step bar (tqdm) reaches the client as Gradio progress, step by step.
+
+    Gradio sends the latest progress every 10 ms and the client keeps only the latest: 8 steps at 256x256 on the tiny
+    model once all fell between two looks (CI: one state seen, step 4 of 8). So the request is the longest the app
+    takes on its smallest side, 50 steps at 512x512, hundreds of milliseconds on CPU."""
+    steps, seen = 50, set()
+    job = client.submit(REQUEST["prompt"], "", steps, 0.0, 512, 512, 0, api_name="/generate")
     while not job.done():
         for unit in job.status().progress_data or []:
             seen.add((unit.index, unit.length, unit.unit))
