@@ -13,6 +13,8 @@ from readme_flows import ReadmeSpace, fresh_clone, render_space
 from space_harness import install_from_lock
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+# zerogpu's tests that need a Space's environment: tests/test_tooling.py runs them with a Space's venv.
+collect_ignore = ["tooling/in_space"]
 ARTIFACTS_DIR = TEMPLATE_DIR / "build" / "artifacts"  # gitignored; the run's summary lists what tests write here
 _artifacts: list[Path] = []
 

@@ -8,12 +8,11 @@ import sys
 
 import pytest
 from conftest import TEMPLATE_DIR
+from zerogpu import calibrate, durations
 
-from benchmarks.gpu.shipped_durations import load_calibrate
 from extensions.kinds import kind_durations, load_kinds
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
-CALIBRATE = load_calibrate()
 
 
 def shipped(kind: str) -> dict:
@@ -28,7 +27,7 @@ def estimated_handlers(kind: str) -> set[str]:
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_kind_ships_a_table_per_size_for_every_handler(kind):
     tables = shipped(kind)
-    assert set(tables) == set(CALIBRATE.GPU_SIZES)
+    assert set(tables) == set(calibrate.GPU_SIZES)
     for size, table in tables.items():
         assert table["target"]["size"] == size
         assert set(table["handlers"]) == estimated_handlers(kind) != set()
@@ -41,7 +40,7 @@ def test_each_kind_ships_a_table_per_size_for_every_handler(kind):
 def test_shipped_tables_are_what_calibrate_computes_from_their_fits(kind):
     """Nobody edits a declared coefficient by hand: the shipped numbers follow from the fit and the stated factors."""
     for size, table in shipped(kind).items():
-        assert CALIBRATE.build_table(CALIBRATE.stored_fits(table), table["measured"], size) == table
+        assert calibrate.build_table(calibrate.stored_fits(table), table["measured"], size) == table
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -49,11 +48,11 @@ def test_the_largest_request_the_ui_allows_fits_under_the_ceiling(kind):
     for size, table in shipped(kind).items():
         for name, entry in table["handlers"].items():
             largest = KINDS[kind]["largest_request"][name]
-            assert CALIBRATE.unclamped(entry, largest) < entry["ceiling_s"], (
+            assert calibrate.unclamped(entry, largest) < entry["ceiling_s"], (
                 f"{name} on {size}: the ceiling would cut the largest request short"
             )
             nothing = dict.fromkeys(entry["per_unit_s"], 0)
-            assert CALIBRATE.estimate(entry, nothing) >= entry["floor_s"] >= 1
+            assert durations.seconds_for(entry, nothing) >= entry["floor_s"] >= 1
 
 
 def test_the_shipped_coefficients_were_measured_on_a_gpu():
@@ -67,8 +66,8 @@ def test_the_shipped_coefficients_were_measured_on_a_gpu():
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_kind_durations_renders_one_size_and_refuses_others(kind):
-    for size in CALIBRATE.GPU_SIZES:
-        assert kind_durations(kind, size, TEMPLATE_DIR / "kinds") == CALIBRATE.dumps(shipped(kind)[size])
+    for size in calibrate.GPU_SIZES:
+        assert kind_durations(kind, size, TEMPLATE_DIR / "kinds") == calibrate.dumps(shipped(kind)[size])
     with pytest.raises(ValueError, match="medium"):
         kind_durations(kind, "medium", TEMPLATE_DIR / "kinds")
 
@@ -127,12 +126,14 @@ def test_the_gpu_benchmark_tables_show_ratios_and_the_rule_sheet():
            "rows": [{"input": "50 steps, 1024x1024", "source": "fit", "units": units, "actual_s": 2.1,
                      "rule_sheet_s": benchmark.rule_sheet_default("generate", (50, 1024, 1024))}]}  # fmt: skip
     # The report declares from the fit, with calibrate.py as it is now, for every target.
-    result = benchmark.declare(raw, CALIBRATE)
-    for target in CALIBRATE.TARGETS:
-        expected = CALIBRATE.build_table({"generate": fit}, measured, target)
+    result = benchmark.declare(raw)
+    for target in calibrate.TARGETS:
+        expected = calibrate.build_table({"generate": fit}, measured, target)
         assert result["tables"][target] == expected
-        assert result["rows"][0][f"declared_{target}_s"] == CALIBRATE.estimate(expected["handlers"]["generate"], units)
-    table = benchmark.markdown(result, CALIBRATE)
+        assert result["rows"][0][f"declared_{target}_s"] == durations.seconds_for(
+            expected["handlers"]["generate"], units
+        )
+    table = benchmark.markdown(result)
     assert "| input | actual s | declared s | declared/actual | rule sheet s |" in table
     assert "| 50 steps, 1024x1024 | 2.10 | 3 | 1.43 | 175 | 83.3 |" in table
     assert "1 of 1 ratios in [1.0, 1.5]" in table and "None below 1.0." in table

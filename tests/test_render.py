@@ -102,7 +102,7 @@ def test_every_combination_renders_a_clean_space(
     durations = json.loads((project / "durations.json").read_text(encoding="utf-8"))
     assert durations["target"]["size"] == gpu_size
     assert len([d for d in decorators if d.startswith("durations.logged(")]) == len(handlers)
-    assert (project / "durations.py").is_file() and (project / "zerogpu" / "calibrate.py").is_file()
+    assert (project / "zerogpu" / "durations.py").is_file() and (project / "zerogpu" / "calibrate.py").is_file()
     # The fast path: the kind's own module, its tests and the CUDA graphs they share, imported by app.py; none with
     # AoTI, which replaces it, and never another kind's.
     fast_path = KINDS[app_kind]["fast_path"]

@@ -137,7 +137,7 @@ def test_a_pasted_wheel_for_another_torch_is_refused(copie):
 
 def test_export_is_idempotent_and_the_check_catches_drift(copie):
     project = render(copie).project_dir
-    script = [sys.executable, "scripts/export_requirements.py"]
+    script = [sys.executable, "-m", "zerogpu.export"]
     first = (project / "requirements.txt").read_text()
     assert subprocess.run(script, cwd=project, check=False).returncode == 0
     assert (project / "requirements.txt").read_text() == first
@@ -148,7 +148,7 @@ def test_export_is_idempotent_and_the_check_catches_drift(copie):
     )
     drift = subprocess.run([*script, "--check"], cwd=project, capture_output=True, text=True, check=False)
     assert drift.returncode == 1 and "uv.lock is out of date" in drift.stderr
-    assert "python scripts/export_requirements.py" in drift.stderr
+    assert "python -m zerogpu.export" in drift.stderr
 
     assert subprocess.run(script, cwd=project, capture_output=True, check=False).returncode == 0
     assert "einops==0.8.1" in (project / "requirements.txt").read_text()
@@ -169,7 +169,7 @@ def test_copy_succeeds_and_says_what_to_run_when_the_index_is_unreachable(tmp_pa
     )  # fmt: skip
     assert copy.returncode == 0, copy.stderr
     assert "requirements.txt was not written" in copy.stderr
-    assert "Run `python scripts/export_requirements.py`" in copy.stderr
+    assert "Run `python -m zerogpu.export`" in copy.stderr
     assert (destination / "app.py").is_file()
     assert not (destination / "requirements.txt").exists() and not (destination / "uv.lock").exists()
 
@@ -179,12 +179,12 @@ def test_export_says_what_to_run_when_uv_is_missing(copie_no_tasks, tmp_path):
     python_without_uv = tmp_path / "venv"
     subprocess.run([find_uv_bin(), "venv", "--quiet", "--python", sys.executable, str(python_without_uv)], check=True)
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
-    script = [str(python_without_uv / "bin" / "python"), "scripts/export_requirements.py"]
+    script = [str(python_without_uv / "bin" / "python"), "-m", "zerogpu.export"]
     lenient = subprocess.run(
         [*script, "--if-possible"], cwd=project, env=env, capture_output=True, text=True, check=False
     )
     assert lenient.returncode == 0
-    assert "uv is not installed" in lenient.stderr and "python scripts/export_requirements.py" in lenient.stderr
+    assert "uv is not installed" in lenient.stderr and "python -m zerogpu.export" in lenient.stderr
     assert not (project / "requirements.txt").exists()
     strict = subprocess.run(script, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert strict.returncode == 1
@@ -206,7 +206,7 @@ def test_a_gradio_version_that_does_not_resolve_fails_the_copy_and_says_why(tmp_
 
 
 def export(project: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    script = [sys.executable, "scripts/export_requirements.py", *args]
+    script = [sys.executable, "-m", "zerogpu.export", *args]
     return subprocess.run(script, cwd=project, env=env, capture_output=True, text=True, check=False)
 
 
@@ -215,7 +215,7 @@ def test_the_check_says_uv_is_missing_rather_than_out_of_date(copie, tmp_path):
     python_without_uv = tmp_path / "venv"
     subprocess.run([find_uv_bin(), "venv", "--quiet", "--python", sys.executable, str(python_without_uv)], check=True)
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
-    script = [str(python_without_uv / "bin" / "python"), "scripts/export_requirements.py", "--check"]
+    script = [str(python_without_uv / "bin" / "python"), "-m", "zerogpu.export", "--check"]
     run = subprocess.run(script, cwd=project, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 1
     assert "uv is not installed" in run.stderr and "out of date" not in run.stderr, run.stderr
@@ -256,6 +256,21 @@ def test_hand_edits_under_the_generated_header_are_shown_before_they_are_dropped
     run = export(project)
     assert run.returncode == 0, run.stderr
     assert "these lines are gone" in run.stderr and "+my-own-package==1.0" in run.stderr, run.stderr
+    assert (project / "requirements.txt").read_text() == generated
+
+
+def test_a_requirements_txt_from_an_earlier_version_is_generated_not_hand_written(copie):
+    """Before 0.2.0 the export was `python scripts/export_requirements.py`, and its header named that command."""
+    project = render(copie).project_dir
+    generated = (project / "requirements.txt").read_text()
+    assert "`python -m zerogpu.export`" in generated
+    (project / "requirements.txt").write_text(
+        generated.replace("`python -m zerogpu.export`", "`python scripts/export_requirements.py`", 1)
+    )
+    check = export(project, "--check")
+    assert check.returncode == 0, check.stderr
+    run = export(project)
+    assert run.returncode == 0 and "by hand" not in run.stderr and "gone" not in run.stderr, run.stderr
     assert (project / "requirements.txt").read_text() == generated
 
 

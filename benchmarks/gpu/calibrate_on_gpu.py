@@ -341,8 +341,10 @@ def aoti_worker(out: Path, models: Path, smoke: bool, steps: int) -> None:
 # --- the report ------------------------------------------------------------------------------------------------------
 
 
-def markdown(result: dict, calibrate) -> str:
+def markdown(result: dict) -> str:
     """The Markdown section for one kind, from a result that declare() has filled in."""
+    from zerogpu import calibrate
+
     fit, local, large = result["fit"], result["tables"]["local"], result["tables"]["large"]
     handler = result["handler"]
     entry = large["handlers"][handler]
@@ -464,13 +466,15 @@ def main() -> int:
     return report(args.out, parts)
 
 
-def declare(result: dict, calibrate) -> dict:
+def declare(result: dict) -> dict:
     """The result with its tables and declared seconds, computed from its fit by calibrate.py as it is now (so that
     `--report` shows a change of margin or factors without timing anything again)."""
+    from zerogpu import calibrate, durations
+
     handler, measured = result["handler"], result["measured"]
     tables = {target: calibrate.build_table({handler: result["fit"]}, measured, target, MARGIN)
               for target in calibrate.TARGETS}  # fmt: skip
-    rows = [{**row, **{f"declared_{target}_s": calibrate.estimate(tables[target]["handlers"][handler], row["units"])
+    rows = [{**row, **{f"declared_{target}_s": durations.seconds_for(tables[target]["handlers"][handler], row["units"])
                        for target in tables},
              "unrounded_local_s": calibrate.unclamped(tables["local"]["handlers"][handler], row["units"])}
             for row in result["rows"]]  # fmt: skip
@@ -478,18 +482,19 @@ def declare(result: dict, calibrate) -> dict:
 
 
 def report(out: Path, parts: list[str]) -> int:
-    calibrate = __import__("shipped_durations").load_calibrate()
+    from zerogpu import calibrate  # the repository's package (prepare_calibrate.sh puts its wheel in .gpu-wheels)
+
     sections = ["## Durations measured on a GPU", ""]
     for kind in [part for part in parts if part in KINDS]:
         path = out / f"{kind}.json"
         if not path.is_file():
             sections += [f"### {kind}\n\nNo result: see workers.log.", ""]
             continue
-        result = declare(json.loads(path.read_text(encoding="utf-8")), calibrate)
+        result = declare(json.loads(path.read_text(encoding="utf-8")))
         tables = {size: result["tables"][size] for size in calibrate.GPU_SIZES}
         (out / "kinds" / kind).mkdir(parents=True, exist_ok=True)
         (out / "kinds" / kind / "durations.json").write_text(calibrate.dumps(tables), encoding="utf-8")
-        sections += [markdown(result, calibrate), ""]
+        sections += [markdown(result), ""]
     if "aoti" in parts:
         path = out / "aoti.json"
         aoti = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run HERE, before benchmarks/gpu/run.sh goes to the GPU machine (which reaches no index): download the wheels in
-# wheels.txt into .gpu-wheels/ and render each kind's Space, with its default answers, into .gpu-spaces/<kind>/
+# wheels.txt and this repository's zerogpu wheel into .gpu-wheels/ and render each kind's Space, with its default answers, into .gpu-spaces/<kind>/
 # (and the image kind with aoti on into .gpu-spaces/image-generation-aoti/).
 # Both folders are ignored build outputs; carry them with the run (see docs/durations.md, "Measure on a GPU").
 set -euo pipefail
@@ -16,6 +16,8 @@ python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels
 # Installed there only if diffusers fails to import with the machine's own huggingface_hub (diffusers 0.42 needs
 # >= 1.32; the newest 1.x keeps whatever transformers the machine has content).
 python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels/fallback "huggingface-hub==1.33.0"
+# The repository's own zerogpu package, which the report step imports (the workers use each Space's vendored copy).
+uv build --quiet --wheel --out-dir .gpu-wheels
 echo "wheels: $(ls .gpu-wheels/*.whl .gpu-wheels/fallback/*.whl | wc -l) files, $(du -sh .gpu-wheels | cut -f1)"
 
 # Each kind's Space with its defaults (the fast paths on), and the image Space with aoti on as well: off ZeroGPU it

@@ -130,5 +130,5 @@ def test_visitors_arriving_together_can_all_start_a_gpu_worker(app_module):
             thread.join()
     assert not failures, (
         f"{len(failures)} of {REQUESTS * COLD_START_ROUNDS} simultaneous worker starts failed, first: {failures[0]}. "
-        "Keep pyproject.toml's filelock pin (see its comment) and run `python scripts/export_requirements.py`."
+        "Keep pyproject.toml's filelock pin (see its comment) and run `python -m zerogpu.export`."
     )

@@ -31,7 +31,7 @@ What it does, per handler (each one calibration.py has a plan for):
      2 GB/s (a conservative disk-to-GPU rate; --load-gbs) to every overhead, margin and grant factor applied.
 
 Without a local GPU it says so, writes nothing and exits with status 2. docs/durations.md in the template repository
-explains the numbers; each GPU call logs declared against actual seconds (durations.py), so you can check them on
+explains the numbers; each GPU call logs declared against actual seconds (zerogpu/durations.py), so you can check them on
 the Space itself.
 """
 
@@ -60,7 +60,7 @@ DEFAULT_MARGIN = 1.25
 DEFAULT_CEILING_S = longest_declarable()
 DEFAULT_LOAD_GBS = 2.0
 ABOUT = (
-    "ZeroGPU duration estimates for this Space's GPU handlers, read by durations.py: seconds = overhead_s + the sum "
+    "ZeroGPU duration estimates for this Space's GPU handlers, read by zerogpu/durations.py: seconds = overhead_s + the sum "
     "over per_unit_s of each unit's cost times the amount asked for, rounded up to whole seconds and clamped to "
     "[floor_s, ceiling_s]. Written by `python -m zerogpu.calibrate`; each handler's `fit` holds the wall-clock "
     "coefficients measured on measured.gpu and, under `gpu`, the GPU's own busy seconds fitted the same way, before "
@@ -210,12 +210,6 @@ def unclamped(entry: dict[str, Any], units: dict[str, float]) -> float:
 def formula(overhead: float, per_unit: dict[str, float]) -> str:
     """Coefficients as a reader writes them: `0.5 s + 0.03 s x new_tokens`."""
     return " + ".join([f"{overhead} s", *(f"{cost} s x {unit}" for unit, cost in per_unit.items())])
-
-
-def estimate(entry: dict[str, Any], units: dict[str, float]) -> int:
-    """durations.seconds_for's arithmetic, for one handler entry of a table."""
-    seconds = math.ceil(round(unclamped(entry, units), 6))
-    return int(min(max(seconds, entry["floor_s"]), entry["ceiling_s"]))
 
 
 def build_table(
@@ -427,7 +421,7 @@ def import_app():
     """The Space's app.py, imported from the Space's folder (the model loads onto the local GPU)."""
     if str(SPACE_DIR) not in sys.path:
         sys.path.insert(0, str(SPACE_DIR))
-    import durations
+    from zerogpu import durations
 
     durations.log.setLevel("WARNING")  # one line per call is for the Space's logs, not for this table
     import app

@@ -1,7 +1,7 @@
 """Write requirements.txt for the Space builder from pyproject.toml, through uv.lock.
 
-    python scripts/export_requirements.py          # after any change to pyproject.toml's dependencies
-    python scripts/export_requirements.py --check  # fail if uv.lock or requirements.txt has drifted
+    python -m zerogpu.export          # after any change to pyproject.toml's dependencies
+    python -m zerogpu.export --check  # fail if uv.lock or requirements.txt has drifted
 
 pyproject.toml is the single source of truth. The Space builder installs requirements.txt in one pip call together
 with its own `gradio[oauth,mcp]==<sdk_version>` and `spaces`, so the export prunes those two and whatever only they
@@ -10,6 +10,7 @@ bring; every other package keeps the exact pin it has in uv.lock, torch's includ
 
 import argparse
 import difflib
+import itertools
 import os
 import re
 import shutil
@@ -17,16 +18,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-SPACE_DIR = Path(__file__).resolve().parent.parent
+SPACE_DIR = Path(__file__).resolve().parent.parent  # the Space: zerogpu/ sits beside its pyproject.toml
 PYPROJECT = SPACE_DIR / "pyproject.toml"
 LOCK = SPACE_DIR / "uv.lock"
 REQUIREMENTS = SPACE_DIR / "requirements.txt"
-COMMAND = "python scripts/export_requirements.py"
+COMMAND = "python -m zerogpu.export"
 BUILDER_PACKAGES = ("gradio", "spaces")  # installed by the Space builder itself, next to requirements.txt
 HEADER = f"""\
 # Generated from pyproject.toml and uv.lock by `{COMMAND}`: do not edit by hand.
 # The Space builder adds gradio[oauth,mcp] and spaces itself, so they and what only they need are left out.
 """
+# The first line every version of the export writes (before 0.2.0 its command was `python scripts/export_requirements.py`):
+# a requirements.txt that starts with it is generated, one that does not was written by hand.
+GENERATED = re.compile(r"# Generated from pyproject\.toml and uv\.lock by `[^`\n]+`: do not edit by hand\.\n")
 HAND_WRITTEN = (
     "requirements.txt was written by hand (it lacks the generated header), so it is left as it is: move the packages "
     "it lists into pyproject.toml's dependencies (without gradio and spaces), delete it, then run "
@@ -111,13 +115,17 @@ def exported_requirements() -> str:
     return HEADER + run.stdout
 
 
+def body(requirements: str) -> str:
+    """requirements.txt without its header: what pip reads (an earlier version's header is no edit of the author's)."""
+    return "".join(itertools.dropwhile(lambda line: line.startswith("#"), requirements.splitlines(keepends=True)))
+
+
 def lost_edits() -> str:
     """What a new export drops from requirements.txt, as a diff: what differs from what the current uv.lock gives
     (hand edits under the generated header). Empty when nothing does, or there is no uv.lock to compare with."""
     if not REQUIREMENTS.exists() or not LOCK.exists():
         return ""
-    current = REQUIREMENTS.read_text(encoding="utf-8")
-    expected = exported_requirements()
+    current, expected = body(REQUIREMENTS.read_text(encoding="utf-8")), body(exported_requirements())
     if current == expected:
         return ""
     diff = difflib.unified_diff(
@@ -128,7 +136,7 @@ def lost_edits() -> str:
 
 def export() -> str:
     """Lock and write requirements.txt; returns what it dropped of hand edits under the header, as a diff."""
-    if REQUIREMENTS.exists() and not REQUIREMENTS.read_text(encoding="utf-8").startswith(HEADER):
+    if REQUIREMENTS.exists() and not GENERATED.match(REQUIREMENTS.read_text(encoding="utf-8")):
         raise ExportError(HAND_WRITTEN)
     check_pyproject()
     find_uv()
@@ -150,7 +158,7 @@ def check() -> list[str]:
         return [f"uv.lock is out of date with pyproject.toml. Run `{COMMAND}` and commit the result"]
     if not REQUIREMENTS.exists():
         return [f"requirements.txt is missing. Run `{COMMAND}` and commit the result"]
-    if not REQUIREMENTS.read_text(encoding="utf-8").startswith(HEADER):
+    if not GENERATED.match(REQUIREMENTS.read_text(encoding="utf-8")):
         return [HAND_WRITTEN]
     if edits := lost_edits():
         fix = f"Put the packages you need in pyproject.toml (an export drops any other line), then run `{COMMAND}`"

@@ -13,9 +13,9 @@ call aborted. So the estimates here are fitted to measurements rather than guess
 - `logged(estimator)`: wraps a handler so that every call prints one line with the seconds it declared and the
   seconds it took, e.g. `duration generate: declared 9 s, took 3.41 s (declared/actual 2.64)`.
 
-durations.json is written by `python -m zerogpu.calibrate` on a machine with a GPU; the template ships values for
-the app's default model. This file is owned by the template (`copier update` keeps it current); durations.json is
-yours once the Space exists.
+durations.json, beside app.py, is written by `python -m zerogpu.calibrate` on a machine with a GPU; the template
+ships values for the app's default model. This module is part of the template's zerogpu package (`copier update`
+keeps it current); durations.json is yours once the Space exists.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-DURATIONS_FILE = Path(__file__).resolve().with_name("durations.json")
+DURATIONS_FILE = Path(__file__).resolve().parent.parent / "durations.json"  # the Space's own, beside app.py
 
 log = logging.getLogger("durations")
 if not log.handlers:  # one plain line on stdout, which is what the Space's logs show
@@ -60,7 +60,10 @@ def load(path: Path = DURATIONS_FILE) -> dict[str, Any]:
     return table
 
 
-TABLE = load()
+@functools.cache
+def table() -> dict[str, Any]:
+    """The Space's durations.json, read once, the first time an estimate is asked for (app.py asks at import)."""
+    return load()
 
 
 def amount(value: Any) -> float:
@@ -94,14 +97,14 @@ def estimate(handler: str, **units: Any) -> int:
     """Whole seconds to declare for `handler` (its entry in durations.json) given the work asked for, by unit:
     e.g. `estimate("generate", steps=25, megapixels=1.05, step_megapixels=26.2)`. It never raises for an amount,
     whatever its type or value (see amount()), and always returns what ZeroGPU accepts: floor_s to ceiling_s."""
-    return seconds_for(TABLE["handlers"][handler], units)
+    return seconds_for(table()["handlers"][handler], units)
 
 
 def most_units(handler: str, unit: str, step: int = 1, at_most: int | None = None, **other_units: float) -> int:
     """The most of `unit`, in multiples of `step` and at most `at_most`, whose estimate for `handler` (the other units
     as given) stays under its ceiling: the largest request a UI should allow, since ZeroGPU would stop a call that
     needs more than the ceiling it is clamped to. E.g. `most_units("chat", "new_tokens", step=64, at_most=2048)`."""
-    entry = TABLE["handlers"][handler]
+    entry = table()["handlers"][handler]
     if set(entry["per_unit_s"]) != {unit, *other_units}:
         raise ValueError(f"durations.json prices {sorted(entry['per_unit_s'])} for {handler}: give the others' amounts")
     cost = entry["per_unit_s"][unit]

@@ -23,11 +23,10 @@ from gradio_client import Client
 from markdown_it import MarkdownIt
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
-
 from zerogpu import emulate
 from zerogpu.fake_device_api import FakeDeviceAPI
 
-SPACE_DIR = Path(__file__).resolve().parent.parent
+SPACE_DIR = Path.cwd()  # the Space these run in (tests/test_zerogpu_package.py runs them from its folder)
 TORCH_FREE_APP = """
 import spaces
 
@@ -158,7 +157,7 @@ def called_over_mcp(url: str, token: str) -> str:
 
 def readme_function(name: str):
     """A function of the Space's README.md snippets, run as a reader who pastes the snippet would run it."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (SPACE_DIR / "README.md").read_text(encoding="utf-8")
     for token in MarkdownIt().parse(readme):
         if token.type == "fence" and token.info == "python" and f"def {name}(" in token.content:
             namespace: dict = {}

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 import gradio as gr
 import pytest
-
 from zerogpu import contract
 from zerogpu.settings import LOW_LEVEL_CUDA_INIT, Limits
 
