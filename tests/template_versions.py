@@ -1,24 +1,29 @@
 """Scratch clones of this template with release tags of their own, for the update tests and the update benchmark.
 
 CI's clone may carry no tags, and released tags must never move, so nothing here touches the real ones. The working
-tree (uncommitted changes included) is committed into a fresh repository and tagged v0.1.0; then the changes of a
-made-up next release are applied the way a maintainer would make them (docs/releasing.md) and tagged v0.2.0.
+tree (uncommitted changes included) is committed into a fresh repository and tagged v0.2.0; then the changes of a
+made-up next release are applied the way a maintainer would make them (docs/releasing.md) and tagged v0.3.0.
+RELEASE_0_1_0 is the real 0.1.0, from this repository's history, for the update across 0.2.0's moves.
 Copier runs as the docs tell users to run it: the `copier` command line, with `--trust`.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from copier import run_copy
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
-OLD, NEW = "v0.1.0", "v0.2.0"
+OLD, NEW = "v0.2.0", "v0.3.0"
+# The real release 0.1.0 (CHANGELOG.md's 0.1.0 section dated), made before 0.2.0 moved the tooling into zerogpu/.
+RELEASE_0_1_0 = "ecdad45538d84ec332f18df9529986c40609bf17"
 
 # git without the machine's own configuration (hooks, signing, identity), the same for our commands and copier's.
 GIT_ENV = {
@@ -31,19 +36,19 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "author@example.com",
 }
 
-# What the made-up v0.2.0 release changes, one of each kind of change a release makes.
+# What the made-up v0.3.0 release changes, one of each kind of change a release makes.
 RENAMED_QUESTION = ("include_examples", "show_examples")  # a renamed question, with its migration
 CHANGED_PIN = ("accelerate==1.15.0", "accelerate==1.14.0")  # a changed pin, in every kind
 NEW_FILE = (".gitattributes", "*.png filter=lfs diff=lfs merge=lfs -text\n")  # a new file
 CHANGED_APP_LINE = ("CONCURRENT_REQUESTS = 16\n", "CONCURRENT_REQUESTS = 24\n")  # a template line of app.py
 NEW_FRONTMATTER_KEY = ('"suggested_hardware": "zero-a10g",', '"suggested_hardware": "zero-a10g",\n    "pinned": False,')
-MIGRATION = """\
-_migrations:
-  - version: v0.2.0
+MIGRATION_ENTRY = """\
+  - version: v0.3.0
     when: "{{ _stage == 'before' }}"
     command: ["{{ _copier_python }}", "{{ _copier_conf.src_path }}/migrations/rename_answer.py",
               "--answers-file", "{{ _copier_conf.answers_file }}", "include_examples", "show_examples"]
 """
+MIGRATION = "_migrations:\n" + MIGRATION_ENTRY
 MIGRATION_OUTPUT = "renamed answer 'include_examples' to 'show_examples'"
 
 
@@ -110,10 +115,10 @@ def replace(path: Path, old: str, new: str, count: int | None = None) -> None:
 
 
 def release_next_version(template: Path) -> None:
-    """The changes of the made-up v0.2.0, as a maintainer makes them: question, pin, file, app line, migration."""
+    """The changes of the made-up v0.3.0, as a maintainer makes them: question, pin, file, app line, migration."""
     old_key, new_key = RENAMED_QUESTION
     replace(template / "copier.yml", f"\n{old_key}:\n", f"\n{new_key}:\n", count=1)
-    replace(template / "copier.yml", "_migrations: []\n", MIGRATION, count=1)
+    replace(template / "copier.yml", "\n_migrations:\n", "\n_migrations:\n" + MIGRATION_ENTRY, count=1)
     for path in [*template.glob("kinds/*/*.jinja"), *template.glob("template/**/*.jinja")]:
         text = path.read_text(encoding="utf-8")
         path.write_text(re.sub(rf"\b{old_key}\b", new_key, text), encoding="utf-8")
@@ -127,9 +132,9 @@ def release_next_version(template: Path) -> None:
 
 
 def make_template_versions(destination: Path) -> tuple[Path, str]:
-    """A git repository of the template with tags v0.1.0 (the working tree) and v0.2.0 (the next release).
+    """A git repository of the template with tags v0.2.0 (the working tree) and v0.3.0 (the next release).
 
-    Returns the repository and the commit before v0.1.0: the same files, untagged, as a Space copied from the
+    Returns the repository and the commit before v0.2.0: the same files, untagged, as a Space copied from the
     template's HEAD before its first release records them.
     """
     destination.mkdir(parents=True)
@@ -137,9 +142,30 @@ def make_template_versions(destination: Path) -> tuple[Path, str]:
     git("init", "--quiet", cwd=destination)
     commit_all(destination, "The template as it is now")
     before_release = git("rev-parse", "HEAD", cwd=destination).strip()
-    commit_all(destination, "Release 0.1.0")
+    commit_all(destination, "Release 0.2.0")
     git("tag", OLD, cwd=destination)
     release_next_version(destination)
-    commit_all(destination, "Release 0.2.0: rename include_examples, change the accelerate pin, add .gitattributes")
+    commit_all(destination, "Release 0.3.0: rename include_examples, change the accelerate pin, add .gitattributes")
     git("tag", NEW, cwd=destination)
     return destination, before_release
+
+
+def make_update_from_0_1_0(destination: Path) -> Path:
+    """A git repository of the template with tags v0.1.0 (the real release, from this repository's history) and
+    v0.2.0 (the working tree), for updating a Space across 0.2.0's moved and removed files."""
+    destination.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", RELEASE_0_1_0], cwd=TEMPLATE_DIR, env=GIT_ENV, check=False,
+                             capture_output=True)  # fmt: skip
+    assert archive.returncode == 0, f"release 0.1.0 ({RELEASE_0_1_0}) is not in this clone's history: {archive.stderr}"
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(destination, filter="data")
+    git("init", "--quiet", cwd=destination)
+    commit_all(destination, "Release 0.1.0")
+    git("tag", "v0.1.0", cwd=destination)
+    for path in destination.iterdir():
+        if path.name != ".git":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    snapshot_working_tree(destination)
+    commit_all(destination, "Release 0.2.0: the tooling in zerogpu/")
+    git("tag", "v0.2.0", cwd=destination)
+    return destination

@@ -1,7 +1,8 @@
 """`copier update` keeps an author's work, takes the template's changes, runs migrations once and flags conflicts.
 
 Updates and adoption run copier's command line with the flags docs/update.md gives users, against a scratch repository
-of the template tagged v0.1.0 (this working tree) and v0.2.0 (a made-up next release: tests/template_versions.py);
+of the template tagged v0.2.0 (this working tree) and v0.3.0 (a made-up next release: tests/template_versions.py),
+or v0.1.0 (the real release, from history) and v0.2.0 (this working tree);
 the fresh copies they are compared with come from copier's Python API, with the same options.
 """
 
@@ -29,6 +30,7 @@ from template_versions import (
     files_of,
     git,
     make_template_versions,
+    make_update_from_0_1_0,
 )
 
 from extensions.kinds import load_kinds
@@ -102,7 +104,7 @@ def test_update_keeps_the_authors_edits_and_equals_a_fresh_copy(template, tmp_pa
     edit(space, "app.py", edit_app)
     edit(space, "README.md", edit_readme)
     commit_all(space, "My changes")
-    assert copier("check-update", "--quiet", cwd=space).returncode == 2, "check-update must see v0.2.0"
+    assert copier("check-update", "--quiet", cwd=space).returncode == 2, f"check-update must see {NEW}"
 
     run = update(space)
 
@@ -234,6 +236,51 @@ def test_a_space_copied_before_the_first_release_updates(versions, tmp_path):
 
     assert (run.stdout + run.stderr).count(MIGRATION_OUTPUT) == 1
     assert answers(space)["_commit"] == NEW and not unmerged(space)
+
+
+# Files that 0.2.0 moved (into zerogpu/) or took out of the Space (the tooling's own tests), and what the migration
+# (migrations/keep_edited_files.py) says of each, edited or not.
+MOVED_IN_0_2_0 = {
+    "durations.py": "durations.py: it moves to zerogpu/durations.py; it held your edits, kept in durations.py.edited",
+    "scripts/export_requirements.py": "scripts/export_requirements.py: unedited; it moves to zerogpu/export.py",
+    "tests/test_zerogpu_harness.py": "tests/test_zerogpu_harness.py: unedited; it is no longer part of the template",
+    "tests/test_zerogpu_emulator.py": "tests/test_zerogpu_emulator.py: unedited; it is no longer part of the template",
+}
+AUTHOR_NOTE = "\n# My note: the estimator of my own handler lives in calibration.py.\n"
+
+
+def edit_input_limit(text: str) -> str:
+    """An author's change to a line of app.py that no release since 0.1.0 has changed."""
+    assert text.count("MAX_INPUT_TOKENS = 4096\n") == 1
+    return text.replace("MAX_INPUT_TOKENS = 4096\n", "MAX_INPUT_TOKENS = 2048  # shorter conversations\n")
+
+
+def test_a_space_from_release_0_1_0_updates_across_the_moved_files(tmp_path):
+    template = make_update_from_0_1_0(tmp_path / "copier-zerogpu")
+    space = copy_space(template, tmp_path / "space", "v0.1.0")
+    assert all((space / name).is_file() for name in MOVED_IN_0_2_0)
+    edit(space, "durations.py", lambda text: text + AUTHOR_NOTE)
+    edit(space, "app.py", edit_input_limit)
+    edited_durations = (space / "durations.py").read_text(encoding="utf-8")
+    commit_all(space, "My changes")
+
+    run = update(space)
+
+    said = run.stdout + run.stderr
+    assert all(said.count(f"keep_edited_files: {line}") == 1 for line in MOVED_IN_0_2_0.values()), said
+    assert (space / "durations.py.edited").read_text(encoding="utf-8") == edited_durations
+    assert not any((space / name).exists() for name in MOVED_IN_0_2_0)
+    assert answers(space)["_commit"] == "v0.2.0" and not unmerged(space) and not list(space.rglob("*.rej"))
+    app = (space / "app.py").read_text(encoding="utf-8")
+    assert "from zerogpu import durations\n" in app and "\nimport durations\n" not in app
+
+    fresh = files_of(copy(template, tmp_path / "fresh", "v0.2.0"))
+    updated = files_of(space)
+    assert updated.pop("durations.py.edited")
+    assert updated.pop("app.py").decode() == edit_input_limit(fresh.pop("app.py").decode())
+    assert updated == fresh, "every other file must equal a fresh copy of 0.2.0: nothing of 0.1.0's tooling is left"
+    checks = run_space_tests(space, *SPACE_RULE_TESTS)
+    assert checks.returncode == 0, checks.stdout
 
 
 # An existing Space, written by hand as many are: its own app.py, a requirements.txt that lists what the Space builder
