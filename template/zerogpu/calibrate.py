@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zerogpu.platform import CARD, GPU_SIZES, longest_declarable
+from zerogpu.platform import CARD, GPU_SIZES, SPACES_DEFAULT_SIZE, longest_declarable
 
 SPACE_DIR = Path(__file__).resolve().parent.parent
 DURATIONS_FILE = SPACE_DIR / "durations.json"
@@ -458,7 +458,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     current = json.loads(DURATIONS_FILE.read_text(encoding="utf-8")) if DURATIONS_FILE.is_file() else None
-    target = args.target or (current["target"]["size"] if current else "large")
+    target = args.target or (current["target"]["size"] if current else SPACES_DEFAULT_SIZE)
     factor, grant = args.slice_factor, args.grant_factor
     largest: dict[str, tuple[str, dict[str, float]]] = {}
     if args.refit:

@@ -45,7 +45,7 @@ from typing import Any
 
 import gradio as gr
 
-from zerogpu.platform import DEFAULT_DURATION
+from zerogpu.platform import DEFAULT_DURATION, SPACES_DEFAULT_SIZE
 from zerogpu.rules import Space as SpaceFiles
 from zerogpu.settings import LOW_LEVEL_CUDA_INIT, SAMPLE_TEXT, Limits, gpu_size
 
@@ -379,7 +379,7 @@ class EmulatedSpace:
         else:
             value = duration
         seconds = self._read_seconds(name, value)
-        size = handler.size or "large"
+        size = handler.size or SPACES_DEFAULT_SIZE
         charged = self.limits.charged(seconds, size)
         if not 1 <= charged <= self.limits.max_request_seconds:
             quota_factor = gpu_size(size).quota_factor

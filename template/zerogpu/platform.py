@@ -67,6 +67,10 @@ GPU_SIZES = {
 }
 
 
+# The size `spaces` gives a handler that names none; `duration_factor` (a Space's [tool.zerogpu]) scales this one.
+SPACES_DEFAULT_SIZE = "large"
+
+
 def longest_declarable(max_request_seconds: int = MAX_REQUEST_SECONDS) -> int:
     """The most seconds a handler may declare on every size and still be counted within `max_request_seconds`."""
     return int(max_request_seconds // max(size.grant_factor * size.quota_factor for size in GPU_SIZES.values()))

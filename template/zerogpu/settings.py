@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zerogpu.platform import GPU_SIZES, MAX_REQUEST_SECONDS, GpuSize
+from zerogpu.platform import GPU_SIZES, MAX_REQUEST_SECONDS, SPACES_DEFAULT_SIZE, GpuSize
 
 try:
     import tomllib
@@ -29,7 +29,7 @@ class Limits:
     ZEROGPU_DURATION_FACTOR."""
 
     max_request_seconds: int = MAX_REQUEST_SECONDS
-    duration_factor: float = GPU_SIZES["large"].grant_factor  # what spaces scales `large` requests by
+    duration_factor: float = GPU_SIZES[SPACES_DEFAULT_SIZE].grant_factor  # what spaces scales default-size requests by
 
     @classmethod
     def of(cls, space_dir: Path | str = ".") -> Limits:
@@ -46,7 +46,7 @@ class Limits:
 
     def grant_factor(self, size: str | None) -> float:
         """What spaces multiplies the seconds a request of this size declares by (`large`: duration_factor)."""
-        return self.duration_factor if gpu_size(size) is GPU_SIZES["large"] else gpu_size(size).grant_factor
+        return self.duration_factor if gpu_size(size) is GPU_SIZES[SPACES_DEFAULT_SIZE] else gpu_size(size).grant_factor
 
     def charged(self, seconds: int, size: str | None) -> int:
         """The seconds the quota check compares with what the visitor has left (spaces.zero.client.schedule)."""
@@ -54,5 +54,5 @@ class Limits:
 
 
 def gpu_size(size: str | None) -> GpuSize:
-    """The slice a request asks for: `large` unless it names another (spaces' default)."""
-    return GPU_SIZES.get(size or "large", GPU_SIZES["large"])
+    """The slice a request asks for: spaces' default size unless it names another."""
+    return GPU_SIZES.get(size or SPACES_DEFAULT_SIZE, GPU_SIZES[SPACES_DEFAULT_SIZE])
