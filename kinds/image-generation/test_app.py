@@ -193,7 +193,7 @@ def test_the_handler_refuses_out_of_range_values(app_module, steps, guidance, si
 
 def test_estimate_grows_with_steps_and_pixels_and_stays_clamped(app_module):
     table = {"handlers": {"generate": {**app_module.durations.load()["handlers"]["generate"], "floor_s": 1}}}
-    with mock.patch.dict(app_module.durations.TABLE, table):  # no floor, to see every term count
+    with mock.patch.object(app_module.durations, "table", lambda: table):  # no floor, to see every term count
         few = app_module.generate_duration("cat", "", 4, 7.0, 256, 256, 0)
         more_steps = app_module.generate_duration("cat", "", 50, 7.0, 256, 256, 0)
         more_pixels = app_module.generate_duration("cat", "", 50, 7.0, 1024, 1024, 0)
