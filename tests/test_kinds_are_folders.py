@@ -19,7 +19,6 @@ NAMED = re.compile("|".join(rf"(?<![A-Za-z0-9-]){re.escape(name)}(?![\w-])" for 
 PROSE = re.compile(r"^(docs/|kinds/)|\.md$|^template/README\.md\.jinja$")
 PENDING = {
     "benchmarks/gpu/calibrate_on_gpu.py": "the GPU benchmark's full-size models, per kind",
-    "benchmarks/gpu/emulate_on_gpu.py": "the emulator proof's first call and fast-path probe, per kind",
     "benchmarks/gpu/fast_paths_on_gpu.py": "the fast paths' speed and equality benchmarks, per kind",
     "tests/test_browser.py": "each kind's page, driven in Chromium",
     "tests/test_render.py": "per-kind defaults and files of a render",
