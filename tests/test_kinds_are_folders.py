@@ -19,11 +19,7 @@ NAMED = re.compile("|".join(rf"(?<![A-Za-z0-9-]){re.escape(name)}(?![\w-])" for 
 PROSE = re.compile(r"^(docs/|kinds/)|\.md$|^template/README\.md\.jinja$")
 PENDING = {
     "benchmarks/gpu/calibrate_on_gpu.py": "the GPU benchmark's full-size models, per kind",
-    "benchmarks/gpu/emulate_on_gpu.py": "the emulator proof's first call and fast-path probe, per kind",
     "benchmarks/gpu/fast_paths_on_gpu.py": "the fast paths' speed and equality benchmarks, per kind",
-    "benchmarks/gpu/fork_race_on_gpu.py": "the fork race runs the chat kind",
-    "benchmarks/gpu/prepare.sh": "the kinds it renders for the GPU runs",
-    "benchmarks/gpu/prepare_calibrate.sh": "the kinds (and AoTI variant) it renders for calibration",
     "tests/test_browser.py": "each kind's page, driven in Chromium",
     "tests/test_render.py": "per-kind defaults and files of a render",
     "tests/test_extensions.py": "the registry's own tests, built from a real kind folder",

@@ -9,6 +9,7 @@ $OUT/summary.txt as PASS or FAIL with its evidence; the emulator's output and th
 Standard library only: it runs with whatever Python has torch on that machine.
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -20,11 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-KINDS = {
-    # kind: (the Space's own endpoint, how its report arguments become the estimator's arguments)
-    "text-generation": ("/chat", "chat_duration", lambda args: [args[0], [], *args[1:]]),
-    "image-generation": ("/generate", "generate_duration", lambda args: list(args)),
-}
+KINDS_DIR = Path(__file__).resolve().parent.parent.parent / "kinds"
 ANSWERS = "ok,illegal-duration,quota-exceeded,no-gpu"
 EMULATOR_TIMEOUT_S = 200  # per kind: both kinds and the model builds fit the device tool's 10 minutes
 PLANTED = '''
@@ -63,64 +60,20 @@ with demo:
 '''
 
 
-# Each kind's fast path (issue 13), checked where ZeroGPU runs it: in the call's forked worker, under spaces. The probe
-# runs the fast path and the eager one on the same request, and counts the CUDA graphs that passed their checks.
-FAST_PATH_PROBES = {
-    "text-generation": '''
-
-@spaces.GPU(duration=30)
-def planted_fast_path() -> dict:
-    """The chat's fast decode against transformers' own generate, greedy, in the worker."""
-    inputs = tokenizer.apply_chat_template([{"role": "user", "content": "Hello there"}], add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True).to(device)
-    fast = fast_decode.generate(model, **inputs, do_sample=False, max_new_tokens=24)
-    eager = model.generate(**inputs, do_sample=False, max_new_tokens=24)
-    again = model.generate(**inputs, do_sample=False, max_new_tokens=24)  # eager against itself: bf16's own noise
-    decoders = [decoder for _, decoder in fast_decode.POOL.idle]
-
-    def agreed(a, b) -> int:  # how many leading tokens two answers share
-        a, b = a[0].tolist(), b[0].tolist()
-        return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-
-    return {"graphs_in_use": sum(decoder.graph is not None and not decoder.checks_left for decoder in decoders),
-            "same_tokens": fast.cpu().tolist() == eager.cpu().tolist(), "eager_repeats": eager.tolist() == again.tolist(),
-            "agreed_fast_eager": agreed(fast, eager), "agreed_eager_eager": agreed(eager, again),
-            "worker_pid": _os.getpid()}
-
-
-with demo:
-    gr.api(planted_fast_path, api_name="planted_fast_path")
-''',
-    "image-generation": '''
-
-@spaces.GPU(duration=30)
-def planted_fast_path() -> dict:
-    """The UNet's graphs against its eager forward on the same request, in the worker."""
-    request = dict(prompt="a red cube on a table", num_inference_steps=4, guidance_scale=5.0, width=256, height=256,
-                   output_type="np")
-    graphed = pipe.unet.forward
-    fast = pipe(**request, generator=torch.Generator(device=device).manual_seed(0)).images
-    pipe.unet.forward = graphed.eager
-    try:
-        eager = pipe(**request, generator=torch.Generator(device=device).manual_seed(0)).images
-    finally:
-        pipe.unet.forward = graphed
-    entries = [entry for entry in graphed.entries.values() if entry is not None]
-    return {"graphs_in_use": sum(entry.graph is not None and not entry.checks_left for entry in entries),
-            "same_pixels": bool((abs(fast - eager) * 255).max() < 1), "worker_pid": _os.getpid()}
-
-
-with demo:
-    gr.api(planted_fast_path, api_name="planted_fast_path")
-''',
-}
+def kind_probe(kind: str):
+    """kinds/<kind>/emulate_probe.py: the kind's endpoint, its estimator and its fast-path probe."""
+    spec = importlib.util.spec_from_file_location(f"{kind}_emulate_probe", KINDS_DIR / kind / "emulate_probe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def plant(app: Path, kind: str | None = None) -> None:
     text = app.read_text(encoding="utf-8")
     marker = '\nif __name__ == "__main__":'
     assert marker in text, f"{app} has no {marker!r}"
-    probe = FAST_PATH_PROBES.get(kind, "") if "fast_decode" in text or "fast_unet" in text else ""
+    kind_part = kind_probe(kind) if kind else None
+    probe = kind_part.FAST_PATH_PROBE if kind_part and f"import {kind_part.FAST_PATH}" in text else ""
     app.write_text(text.replace(marker, PLANTED + probe + marker, 1), encoding="utf-8")
 
 
@@ -159,7 +112,8 @@ class Summary:
 
 
 def prove(kind: str, proof: Path, work: Path, out: Path, summary: Summary) -> None:
-    endpoint, estimator, estimator_arguments = KINDS[kind]
+    kind_part = kind_probe(kind)
+    endpoint, estimator, estimator_arguments = kind_part.ENDPOINT, kind_part.ESTIMATOR, kind_part.estimator_arguments
     space = work / kind
     shutil.copytree(proof / "spaces" / kind, space)
     model = work / f"{kind}-model"
@@ -215,7 +169,7 @@ def prove(kind: str, proof: Path, work: Path, out: Path, summary: Summary) -> No
     summary.claim(bool(in_worker), f"{kind}: a handler runs in a worker forked from the app, with the GPU attached",
                   f"app pid {report['app_pid']}; probe {json.dumps(value) if value else probe.get('outcome')}")  # fmt: skip
     fast = calls.get(("/planted_fast_path", "ok"), {})
-    if kind in FAST_PATH_PROBES:
+    if kind_part.FAST_PATH_PROBE:
         found = fast.get("value") or {}
         same = found.get("same_tokens", found.get("same_pixels"))
         same = same or found.get("eager_repeats") is False  # bf16 greedy eager differs from itself: no reference
@@ -272,7 +226,8 @@ def main() -> int:
         summary.line(f"emulate_on_gpu: {proof}/spaces is missing: run benchmarks/gpu/prepare.sh and carry .gpu-proof")
         return 2
     work = Path(tempfile.mkdtemp(prefix="gpu-proof-"))
-    for kind in os.environ.get("PROOF_KINDS", ",".join(KINDS)).split(","):  # PROOF_KINDS=a,b: only those kinds
+    prepared = ",".join(sorted(path.name for path in (proof / "spaces").iterdir()))
+    for kind in os.environ.get("PROOF_KINDS", prepared).split(","):  # PROOF_KINDS=a,b: only those kinds
         prove(kind, proof, work, out, summary)
     summary.line(f"\nemulate_on_gpu: {summary.failed} claim(s) failed")
     return 1 if summary.failed else 0

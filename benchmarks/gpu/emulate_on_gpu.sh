@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU proof of `python -m zerogpu.emulate` (issue 4), for a machine with an NVIDIA GPU and a CUDA build of torch.
 #
-# 1. Here: bash benchmarks/gpu/prepare.sh      (renders both kinds and fetches wheels into the git-ignored .gpu-proof/)
+# 1. Here: bash benchmarks/gpu/prepare.sh      (renders each kind and fetches wheels into the git-ignored .gpu-proof/)
 # 2. There, from the repository root, with .gpu-proof carried along and $OUT a folder whose files come back:
 #      setsid timeout -k 10 570 bash benchmarks/gpu/emulate_on_gpu.sh >"$OUT/emulate_on_gpu.log" 2>&1 </dev/null;
 #      cat "$OUT/summary.txt"

@@ -6,7 +6,7 @@ huggingface_hub imports, install a fork audit hook on Python 3.12+ that raises "
 changing descriptor ownership" while another thread is forking. The Space pins filelock below 3.30 for that reason
 (template/pyproject.toml.jinja); this run shows what the pin changes on a real GPU.
 
-For the text kind's Space (rendered by benchmarks/gpu/prepare.sh): a tiny random model; the app under the real spaces
+For the default kind's Space (rendered by benchmarks/gpu/prepare.sh, which names it in .gpu-proof/default-kind): a tiny random model; the app under the real spaces
 package in ZeroGPU mode (zerogpu.emulate's Emulation), its fake scheduler handing out cold GPU slots only, so that
 every call forks a worker, as for visitors who arrive together; REQUESTS requests at once, ROUNDS times; once with
 each filelock under .gpu-proof/filelock/<version>/ first on the path: the one the Space's uv.lock pins, and 4.3.1,
@@ -29,7 +29,6 @@ REPOSITORY = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(REPOSITORY / "tests"))
 from space_harness import SpaceError, call
 
-KIND = "text-generation"
 REQUESTS = 16  # what the app serves at once (CONCURRENT_REQUESTS)
 ROUNDS = 2  # each cold call leaves a worker behind until the app stops: 32 workers with a CUDA context each
 FORK_ERROR = "os.fork is unsafe while filelock is changing descriptor ownership"
@@ -77,8 +76,9 @@ def main() -> int:
     out = Path(os.environ.get("OUT") or sys.argv[1]).resolve()
     proof = Path(os.environ.get("PROOF", REPOSITORY / ".gpu-proof")).resolve()
     work = Path(tempfile.mkdtemp(prefix="fork-race-"))
-    space = work / KIND
-    shutil.copytree(proof / "spaces" / KIND, space)
+    kind = (proof / "default-kind").read_text().strip()
+    space = work / kind
+    shutil.copytree(proof / "spaces" / kind, space)
     model = work / "tiny-model"
     subprocess.run([sys.executable, "tests/tiny_model.py", str(model)], cwd=space, check=True, capture_output=True)
     pinned = re.search(r'name = "filelock"\nversion = "([^"]+)"', (space / "uv.lock").read_text())[1]

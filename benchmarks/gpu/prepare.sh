@@ -2,7 +2,8 @@
 # Prepares what benchmarks/gpu/emulate_on_gpu.sh needs on the GPU machine, in the git-ignored folder .gpu-proof/:
 #   .gpu-proof/spaces/<kind>/  each kind's Space, rendered for that machine (torch 2.11.0, Python 3.12)
 #   .gpu-proof/wheels/         cp312 wheels of what it lacks (gradio, spaces and their server stack; diffusers)
-#   .gpu-proof/filelock/<v>/   filelock as the text Space's uv.lock pins it, and 4.3.1 (the lock's choice before the
+#   .gpu-proof/default-kind    the name of the default kind (kind.yml's `default: true`), whose Space the fork race runs
+#   .gpu-proof/filelock/<v>/   filelock as the default kind's uv.lock pins it, and 4.3.1 (the lock's choice before the
 #                              pin), each unpacked on its own for fork_race_on_gpu.py
 # Run here, from anywhere: bash benchmarks/gpu/prepare.sh   (needs uv, and PyPI for the wheels)
 # Then carry .gpu-proof to the GPU machine with the working tree (the device tool's carry list: [".gpu-proof"]).
@@ -10,7 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export UV_PYTHON_DOWNLOADS=never
 PROOF=.gpu-proof
-KINDS=(text-generation image-generation)
 # What the GPU machine lacked for the first real-GPU run (facts sheet, "The real ZeroGPU path, run locally"), plus
 # diffusers, which nobody checked there, and its one dependency a transformers machine may not have.
 NEEDED=(gradio gradio-client spaces fastapi starlette uvicorn h11 pydantic pydantic-core annotated-types
@@ -20,6 +20,8 @@ NEEDED=(gradio gradio-client spaces fastapi starlette uvicorn h11 pydantic pydan
 git check-ignore -q "$PROOF/wheels" || { echo "prepare.sh: $PROOF must be git-ignored" >&2; exit 1; }
 rm -rf "$PROOF"
 mkdir -p "$PROOF/wheels" "$PROOF/spaces"
+read -r -a KINDS <<< "$(uv run python -c 'from extensions.kinds import load_kinds; print(*load_kinds())')"
+uv run python -c 'from extensions.kinds import default_kind; print(default_kind())' > "$PROOF/default-kind"
 
 for kind in "${KINDS[@]}"; do
     uv run copier copy --quiet --trust --defaults --vcs-ref=HEAD --data app_kind="$kind" \
@@ -41,7 +43,7 @@ uvx --quiet --from pip pip download --quiet --no-deps --only-binary=:all: --dest
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     --platform any "${pins[@]}" 2> >(grep -v "^WARNING: Location" >&2)  # quiet about pip.conf's local indexes
 
-pinned=$(grep -A1 '^name = "filelock"$' "$PROOF/spaces/text-generation/uv.lock" | sed -n 's/^version = "\(.*\)"$/\1/p')
+pinned=$(grep -A1 '^name = "filelock"$' "$PROOF/spaces/$(cat "$PROOF/default-kind")/uv.lock" | sed -n 's/^version = "\(.*\)"$/\1/p')
 for version in "$pinned" 4.3.1; do
     uvx --quiet --from pip pip install --quiet --no-deps --no-compile --target "$PROOF/filelock/$version" \
         "filelock==$version" 2> >(grep -v "^WARNING: Location" >&2)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE, before benchmarks/gpu/run.sh goes to the GPU machine (which reaches no index): download the wheels in
 # wheels.txt and this repository's zerogpu wheel into .gpu-wheels/ and render each kind's Space, with its default answers, into .gpu-spaces/<kind>/
-# (and the image kind with aoti on into .gpu-spaces/image-generation-aoti/).
+# (and each kind whose kind.yml has `aoti` with aoti on into .gpu-spaces/<kind>-aoti/).
 # Both folders are ignored build outputs; carry them with the run (see docs/durations.md, "Measure on a GPU").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,12 +20,14 @@ python3 -m pip download --quiet --no-deps --only-binary=:all: --dest .gpu-wheels
 uv build --quiet --wheel --out-dir .gpu-wheels
 echo "wheels: $(ls .gpu-wheels/*.whl .gpu-wheels/fallback/*.whl | wc -l) files, $(du -sh .gpu-wheels | cut -f1)"
 
-# Each kind's Space with its defaults (the fast paths on), and the image Space with aoti on as well: off ZeroGPU it
-# runs eagerly, and its aoti_unet.export() is what the AoTI timing and aoti_package_on_gpu.py compile.
-for space in text-generation image-generation image-generation-aoti; do
-    extra=()
-    [ "$space" = image-generation-aoti ] && extra=(--data aoti=true)
-    uv run copier copy --quiet --trust --defaults --vcs-ref=HEAD --skip-tasks \
-        --data app_kind="${space%-aoti}" "${extra[@]}" . ".gpu-spaces/$space"
-done
+# Each kind's Space with its defaults (the fast paths on), and each AoTI kind's Space with aoti on as well: off
+# ZeroGPU it runs eagerly, and its AoTI module's export() is what the AoTI timing and aoti_package_on_gpu.py compile.
+render() {  # render KIND FOLDER [copier's --data arguments]
+    uv run copier copy --quiet --trust --defaults --vcs-ref=HEAD --skip-tasks --data app_kind="$1" "${@:3}" . ".gpu-spaces/$2"
+}
+read -r -a KINDS <<< "$(uv run python -c 'from extensions.kinds import load_kinds; print(*load_kinds())')"
+read -r -a AOTI_KINDS <<< "$(uv run python -c 'from extensions.kinds import load_kinds
+print(*(name for name, kind in load_kinds().items() if kind.get("aoti")))')"
+for kind in "${KINDS[@]}"; do render "$kind" "$kind"; done
+for kind in "${AOTI_KINDS[@]}"; do render "$kind" "$kind-aoti" --data aoti=true; done
 echo "spaces: $(ls .gpu-spaces)"
