@@ -26,7 +26,6 @@ PENDING = {
     "benchmarks/gpu/prepare_calibrate.sh": "the kinds (and AoTI variant) it renders for calibration",
     "tests/test_browser.py": "each kind's page, driven in Chromium",
     "tests/test_render.py": "per-kind defaults and files of a render",
-    "tests/test_space_runs.py": "the answers each kind's slow run takes (kernels, AoTI)",
 }
 
 
