@@ -25,7 +25,6 @@ PENDING = {
     "benchmarks/gpu/prepare.sh": "the kinds it renders for the GPU runs",
     "benchmarks/gpu/prepare_calibrate.sh": "the kinds (and AoTI variant) it renders for calibration",
     "tests/test_browser.py": "each kind's page, driven in Chromium",
-    "tests/test_render.py": "per-kind defaults and files of a render",
 }
 
 
