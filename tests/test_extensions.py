@@ -139,7 +139,7 @@ def test_python_strings_parse_back_exactly(text):
 
 def test_every_kind_folder_is_complete():
     found = kinds.load_kinds(TEMPLATE_DIR / "kinds")
-    assert set(found) == {"text-generation", "image-generation"}
+    assert set(found) == {folder.name for folder in (TEMPLATE_DIR / "kinds").iterdir() if folder.is_dir()}
     for kind in found.values():
         assert not hub_rules.repo_id_error(kind["model_id"])
         assert not hub_rules.short_description_error(kind["short_description"])
@@ -158,25 +158,29 @@ def test_a_kind_folder_missing_a_file_is_reported(tmp_path):
 
 
 def test_a_kind_naming_a_fast_path_it_lacks_is_reported(tmp_path):
-    source = TEMPLATE_DIR / "kinds" / "text-generation"
-    kind = tmp_path / "chat"
+    name, meta = next((name, meta) for name, meta in kinds.load_kinds().items() if "fast_path" in meta)
+    source = TEMPLATE_DIR / "kinds" / name
+    kind = tmp_path / "copy"
     kind.mkdir()
-    for name in kinds.KIND_FILES:
-        (kind / name).write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
-    with pytest.raises(ValueError, match="fast_decode.py"):
+    fast_path = meta["fast_path"]
+    for file in source.iterdir():  # all of the kind but its fast path and the fast path's tests
+        if file.is_file() and file.name not in (fast_path, f"test_{fast_path}"):
+            (kind / file.name).write_bytes(file.read_bytes())
+    with pytest.raises(ValueError, match=fast_path):
         kinds.load_kinds(tmp_path)
-    (kind / "fast_decode.py").write_text("")
-    with pytest.raises(ValueError, match="test_fast_decode.py"):
+    (kind / fast_path).write_text("")
+    with pytest.raises(ValueError, match=f"test_{fast_path}"):
         kinds.load_kinds(tmp_path)
-    (kind / "test_fast_decode.py").write_text("")
-    assert kinds.load_kinds(tmp_path)["chat"]["fast_path"] == "fast_decode.py"
+    (kind / f"test_{fast_path}").write_text("")
+    assert kinds.load_kinds(tmp_path)["copy"]["fast_path"] == fast_path
 
 
 def test_plain_kind_files_are_copied_without_rendering():
-    text = kinds.kind_file("text-generation", "tiny_model.py", TEMPLATE_DIR / "kinds")
-    assert "{% for message in messages %}" in text  # the tiny model's chat template is Jinja too
+    chat = next(name for name, meta in kinds.load_kinds().items() if meta["chat_interface"])
+    text = kinds.kind_file(chat, "tiny_model.py", TEMPLATE_DIR / "kinds")
+    assert "{% for message in messages %}" in text  # the tiny chat model's chat template is Jinja too
     with pytest.raises(ValueError, match="include it"):
-        kinds.kind_file("text-generation", "app.py.jinja", TEMPLATE_DIR / "kinds")
+        kinds.kind_file(chat, "app.py.jinja", TEMPLATE_DIR / "kinds")
 
 
 def test_a_local_template_is_recorded_as_the_space_sees_it(tmp_path, monkeypatch):

@@ -21,9 +21,6 @@ PENDING = {
     "benchmarks/gpu/calibrate_on_gpu.py": "the GPU benchmark's full-size models, per kind",
     "benchmarks/gpu/fast_paths_on_gpu.py": "the fast paths' speed and equality benchmarks, per kind",
     "tests/test_browser.py": "each kind's page, driven in Chromium",
-    "tests/test_render.py": "per-kind defaults and files of a render",
-    "tests/test_extensions.py": "the registry's own tests, built from a real kind folder",
-    "tests/test_space_runs.py": "the answers each kind's slow run takes (kernels, AoTI)",
 }
 
 

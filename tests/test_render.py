@@ -16,7 +16,7 @@ from conftest import TEMPLATE_DIR, frontmatter, pyproject, render, space_card
 from space_harness import clean_env
 from uv import find_uv_bin
 
-from extensions.kinds import load_kinds
+from extensions.kinds import default_kind, load_kinds
 from extensions.platform_facts import load_platform
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
@@ -139,7 +139,7 @@ def test_every_combination_renders_a_clean_space(
 def test_defaults_give_the_documented_space(copie_no_tasks):
     """The defaults users get: the real model ids and the ZeroGPU-supported pins from the facts sheet."""
     answers = render(copie_no_tasks).answers
-    assert answers["app_kind"] == "text-generation"
+    assert answers["app_kind"] == default_kind(TEMPLATE_DIR / "kinds")
     assert answers["model_id"] == "HuggingFaceTB/SmolLM2-1.7B-Instruct"
     assert (answers["python_version"], answers["torch_version"], answers["gradio_version"]) == (
         "3.12",
@@ -151,35 +151,42 @@ def test_defaults_give_the_documented_space(copie_no_tasks):
     assert answers["github_sync"] is False
 
 
-def test_image_kind_defaults_to_its_own_model(copie_no_tasks):
-    answers = render(copie_no_tasks, app_kind="image-generation").answers
-    assert answers["model_id"] == "segmind/SSD-1B"
-    assert answers["short_description"] == "Text-to-image generation on ZeroGPU"
+@pytest.mark.parametrize("app_kind", KINDS)
+def test_each_kind_defaults_to_its_own_model(copie_no_tasks, app_kind):
+    answers = render(copie_no_tasks, app_kind=app_kind).answers
+    assert answers["model_id"] == KINDS[app_kind]["model_id"]
+    assert answers["short_description"] == KINDS[app_kind]["short_description"]
+
+
+AOTI_KIND = next(name for name, meta in KINDS.items() if meta.get("aoti"))
+PLAIN_KIND = next(name for name, meta in KINDS.items() if not meta.get("aoti"))
 
 
 def test_aoti_is_off_by_default_and_only_for_kinds_that_offer_it(copie_no_tasks):
-    image = render(copie_no_tasks, app_kind="image-generation").project_dir
+    image = render(copie_no_tasks, app_kind=AOTI_KIND).project_dir
     assert "aoti: false" in (image / ".copier-answers.yml").read_text(encoding="utf-8")
     assert "aoti" not in (image / "app.py").read_text(encoding="utf-8").lower()
-    text = render(copie_no_tasks, aoti=True).project_dir  # not asked for a kind without a denoiser: ignored
+    text = render(
+        copie_no_tasks, app_kind=PLAIN_KIND, aoti=True
+    ).project_dir  # not asked for a kind without AoTI: ignored
     assert "aoti" not in (text / ".copier-answers.yml").read_text(encoding="utf-8")
     assert "aoti" not in (text / "app.py").read_text(encoding="utf-8").lower()
-    assert (text / "fast_decode.py").is_file() and (text / "cuda_graphs.py").is_file()
+    assert (text / KINDS[PLAIN_KIND]["fast_path"]).is_file() and (text / "cuda_graphs.py").is_file()
 
 
 def test_aoti_repo_is_asked_only_with_aoti_and_reaches_the_app(copie_no_tasks):
-    image = render(copie_no_tasks, app_kind="image-generation", aoti_repo="someone/unet-aoti").project_dir
+    image = render(copie_no_tasks, app_kind=AOTI_KIND, aoti_repo="someone/unet-aoti").project_dir
     assert "aoti_repo" not in (image / ".copier-answers.yml").read_text(encoding="utf-8")  # aoti off: not asked
-    image = render(copie_no_tasks, app_kind="image-generation", aoti=True).project_dir
+    image = render(copie_no_tasks, app_kind=AOTI_KIND, aoti=True).project_dir
     assert "aoti_repo: ''" in (image / ".copier-answers.yml").read_text(encoding="utf-8")  # compile at start-up
-    image = render(copie_no_tasks, app_kind="image-generation", aoti=True, aoti_repo="someone/unet-aoti").project_dir
+    image = render(copie_no_tasks, app_kind=AOTI_KIND, aoti=True, aoti_repo="someone/unet-aoti").project_dir
     assert "aoti_repo: someone/unet-aoti" in (image / ".copier-answers.yml").read_text(encoding="utf-8")
     app = (image / "app.py").read_text(encoding="utf-8")
     assert 'AOTI_REPO = os.environ.get("AOTI_REPO", "someone/unet-aoti")' in app
 
 
 def test_the_data_file_is_the_kinds_shipped_coefficients_for_the_chosen_size(copie_no_tasks):
-    for app_kind, gpu_size in [("text-generation", "xlarge"), ("image-generation", "large")]:
+    for app_kind, gpu_size in zip(KINDS, itertools.cycle(("large", "xlarge"))):
         project = render(copie_no_tasks, app_kind=app_kind, gpu_size=gpu_size).project_dir
         shipped = json.loads((TEMPLATE_DIR / "kinds" / app_kind / "durations.json").read_text(encoding="utf-8"))
         assert json.loads((project / "durations.json").read_text(encoding="utf-8")) == shipped[gpu_size]

@@ -7,19 +7,20 @@ gradio_client.
 """
 
 import pytest
+from conftest import TEMPLATE_DIR
 from readme_flows import passed, shell
+
+from extensions.kinds import load_kinds
+
+# Each kind's slow_runs (kind.yml): the answers beyond the default that its run takes.
+RUNS = [(kind, answers) for kind, meta in load_kinds(TEMPLATE_DIR / "kinds").items() for answers in meta["slow_runs"]]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("app_kind", "answers"),
-    [
-        # The chat without MCP (no gradio_mcp_fix.py, no tests/test_mcp.py): the default, with MCP, runs in test_user_flows.
-        ("text-generation", {"attention": "kernels", "mcp": False}),
-        # AoTI on: off ZeroGPU the image app falls back to eager, so this covers the plain app as well.
-        ("image-generation", {"aoti": True}),
-    ],
-    ids=["text-kernels-no-mcp", "image-aoti"],
+    RUNS,
+    ids=["-".join([kind, *(f"{k}={v}" for k, v in answers.items())]) for kind, answers in RUNS],
 )
 def test_rendered_space_passes_its_own_checks(installed_space, app_kind, answers):
     project, _ = installed_space(app_kind, **answers)
