@@ -186,7 +186,7 @@ def test_aoti_repo_is_asked_only_with_aoti_and_reaches_the_app(copie_no_tasks):
 
 
 def test_the_data_file_is_the_kinds_shipped_coefficients_for_the_chosen_size(copie_no_tasks):
-    for app_kind, gpu_size in zip(KINDS, itertools.cycle(("large", "xlarge"))):
+    for app_kind, gpu_size in zip(KINDS, itertools.cycle(GPU_SIZES)):
         project = render(copie_no_tasks, app_kind=app_kind, gpu_size=gpu_size).project_dir
         shipped = json.loads((TEMPLATE_DIR / "kinds" / app_kind / "durations.json").read_text(encoding="utf-8"))
         assert json.loads((project / "durations.json").read_text(encoding="utf-8")) == shipped[gpu_size]
