@@ -20,7 +20,6 @@ PROSE = re.compile(r"^(docs/|kinds/)|\.md$|^template/README\.md\.jinja$")
 PENDING = {
     "benchmarks/gpu/calibrate_on_gpu.py": "the GPU benchmark's full-size models, per kind",
     "benchmarks/gpu/fast_paths_on_gpu.py": "the fast paths' speed and equality benchmarks, per kind",
-    "tests/test_browser.py": "each kind's page, driven in Chromium",
 }
 
 
