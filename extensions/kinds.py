@@ -3,7 +3,9 @@
 Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json,
 calibration.py with calibrate's plan for each of the app's handlers, and the fast-path module kind.yml names with
 its tests, test_<module>; with `aoti`, its AoTI module, test_<module> and compile script): the question's choices, the
-defaults and the includes all come from this registry.
+defaults and the includes all come from this registry. The folder also holds the kind's parts of the repository's
+own checks, never rendered: browser_checks.py (tests/test_browser.py), emulate_probe.py, full_size_model.py,
+calibrate_on_gpu.py and, with a fast path, fast_path_on_gpu.py (the GPU benchmarks, benchmarks/gpu/).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from jinja2.ext import Extension
 
 KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
 KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py", "durations.json", "calibration.py")
+# Never rendered into a Space: the kind's parts of the repository's browser tests and GPU benchmarks.
+KIND_PARTS = ("browser_checks.py", "emulate_probe.py", "full_size_model.py", "calibrate_on_gpu.py")
 KIND_KEYS = (
     "label",
     "model_id",
@@ -38,12 +42,12 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
     """Each kind's metadata by name, in a stable order."""
     kinds = {}
     for kind_file in sorted(kinds_dir.glob("*/kind.yml")):
-        missing = [name for name in KIND_FILES if not (kind_file.parent / name).is_file()]
+        missing = [name for name in KIND_FILES + KIND_PARTS if not (kind_file.parent / name).is_file()]
         if missing:
             raise FileNotFoundError(f"The app kind {kind_file.parent.name!r} lacks {', '.join(missing)}.")
         kind = yaml.safe_load(kind_file.read_text(encoding="utf-8"))
         missing = [key for key in KIND_KEYS if key not in kind]
-        modules = (kind["fast_path"], f"test_{kind['fast_path']}") if "fast_path" in kind else ()
+        modules = (kind["fast_path"], f"test_{kind['fast_path']}", "fast_path_on_gpu.py") if "fast_path" in kind else ()
         if kind.get("aoti"):  # the AoTI module, its tests and its compile script
             modules += (kind["aoti"]["module"], f"test_{kind['aoti']['module']}", kind["aoti"]["script"])
         missing += [name for name in modules if not (kind_file.parent / name).is_file()]

@@ -153,6 +153,10 @@ def test_a_kind_folder_missing_a_file_is_reported(tmp_path):
         kinds.load_kinds(tmp_path)
     for name in kinds.KIND_FILES[1:]:
         (tmp_path / "audio" / name).write_text("")
+    with pytest.raises(FileNotFoundError, match="browser_checks.py"):  # the kind's parts of the repository's checks
+        kinds.load_kinds(tmp_path)
+    for name in kinds.KIND_PARTS:
+        (tmp_path / "audio" / name).write_text("")
     with pytest.raises(ValueError, match="model_id"):
         kinds.load_kinds(tmp_path)
 
@@ -163,8 +167,8 @@ def test_a_kind_naming_a_fast_path_it_lacks_is_reported(tmp_path):
     kind = tmp_path / "copy"
     kind.mkdir()
     fast_path = meta["fast_path"]
-    for file in source.iterdir():  # all of the kind but its fast path and the fast path's tests
-        if file.is_file() and file.name not in (fast_path, f"test_{fast_path}"):
+    for file in source.iterdir():  # all of the kind but its fast path, the fast path's tests and its GPU benchmark
+        if file.is_file() and file.name not in (fast_path, f"test_{fast_path}", "fast_path_on_gpu.py"):
             (kind / file.name).write_bytes(file.read_bytes())
     with pytest.raises(ValueError, match=fast_path):
         kinds.load_kinds(tmp_path)
@@ -172,6 +176,9 @@ def test_a_kind_naming_a_fast_path_it_lacks_is_reported(tmp_path):
     with pytest.raises(ValueError, match=f"test_{fast_path}"):
         kinds.load_kinds(tmp_path)
     (kind / f"test_{fast_path}").write_text("")
+    with pytest.raises(ValueError, match="fast_path_on_gpu.py"):
+        kinds.load_kinds(tmp_path)
+    (kind / "fast_path_on_gpu.py").write_text("")
     assert kinds.load_kinds(tmp_path)["copy"]["fast_path"] == fast_path
 
 

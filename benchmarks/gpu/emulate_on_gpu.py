@@ -9,7 +9,6 @@ $OUT/summary.txt as PASS or FAIL with its evidence; the emulator's output and th
 Standard library only: it runs with whatever Python has torch on that machine.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -21,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-KINDS_DIR = Path(__file__).resolve().parent.parent.parent / "kinds"
+import kind_parts  # beside this script: each kind's own part, kinds/<kind>/emulate_probe.py
+
 ANSWERS = "ok,illegal-duration,quota-exceeded,no-gpu"
 EMULATOR_TIMEOUT_S = 200  # per kind: both kinds and the model builds fit the device tool's 10 minutes
 PLANTED = '''
@@ -62,10 +62,7 @@ with demo:
 
 def kind_probe(kind: str):
     """kinds/<kind>/emulate_probe.py: the kind's endpoint, its estimator and its fast-path probe."""
-    spec = importlib.util.spec_from_file_location(f"{kind}_emulate_probe", KINDS_DIR / kind / "emulate_probe.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return kind_parts.load(kind, "emulate_probe")
 
 
 def plant(app: Path, kind: str | None = None) -> None:

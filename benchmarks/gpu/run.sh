@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU machine, from the repository root, with .gpu-wheels/ and .gpu-spaces/ carried over from
 # benchmarks/gpu/prepare_calibrate.sh: install the wheels the machine lacks into a folder of their own, then run
-# calibrate_on_gpu.py (or SCRIPT=fast_paths_on_gpu.py) under setsid + timeout (TIMEOUT seconds, 540 unless set),
-# writing everything under $OUT. Extra arguments go to the script (e.g. --only aoti --budget 500).
+# calibrate_on_gpu.py (or SCRIPT=fast_paths_on_gpu.py, a script beside it, or SCRIPT=kinds/<kind>/<script>.py, a
+# path from the repository root) under setsid + timeout (TIMEOUT seconds, 540 unless set), writing everything under
+# $OUT. Extra arguments go to the script (e.g. --only <kind>-aoti --budget 500).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT="${OUT:-$PWD/gpu-out}"
@@ -30,6 +31,7 @@ nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader | t
 # setsid: the calibration's own processes never hold this shell's pipes; timeout: a hard stop under the 10-minute
 # limit of one device command, so that what was measured still comes back.
 SCRIPT="${SCRIPT:-calibrate_on_gpu.py}"
-setsid timeout --kill-after=10 "${TIMEOUT:-540}" python "benchmarks/gpu/$SCRIPT" --out "$OUT" "$@" \
+case "$SCRIPT" in */*) SCRIPT_PATH="$SCRIPT" ;; *) SCRIPT_PATH="benchmarks/gpu/$SCRIPT" ;; esac
+setsid timeout --kill-after=10 "${TIMEOUT:-540}" python "$SCRIPT_PATH" --out "$OUT" "$@" \
     > "$OUT/run.log" 2>&1 < /dev/null || echo "$SCRIPT exited with $?" >> "$OUT/run.log"
 cat "$OUT/run.log"

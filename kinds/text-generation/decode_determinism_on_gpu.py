@@ -13,7 +13,7 @@ neither can equal the other token for token over a long answer. Each setting bel
 Settings: fast_decode's own attention (two matrix products, what the Space runs); PyTorch's SDPA with the backend it
 picks (cuDNN's on an H200), and each backend alone, the math one also kept in bf16.
 
-    SCRIPT=../../kinds/text-generation/decode_determinism_on_gpu.py bash benchmarks/gpu/run.sh   # on the GPU
+    SCRIPT=kinds/text-generation/decode_determinism_on_gpu.py bash benchmarks/gpu/run.sh   # on the GPU
     python3 kinds/text-generation/decode_determinism_on_gpu.py --smoke --out /tmp/x   # CPU: checks the script only
 
 (run.sh installs the wheels and runs it with .gpu-spaces/ from benchmarks/gpu/prepare_calibrate.sh.) It lives in
@@ -32,8 +32,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks" / "gpu"))
-import fast_paths_on_gpu as bench  # the model, the ceilings and the timing, as the fast-path benchmark has them
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks" / "gpu"))
+import kind_parts  # the model, the ceilings and the timing, as the fast-path benchmark has them
+from gpu_timing import ceilings, say
+
+KIND = kind_parts.kind_of(__file__)
+bench = kind_parts.load(KIND, "fast_path_on_gpu")
+full_size_model = kind_parts.load(KIND, "full_size_model")
 
 NEW_TOKENS, SMOKE_NEW_TOKENS = 512, 24
 PROMPT, SMOKE_PROMPT = 512, 16
@@ -151,20 +157,20 @@ def main() -> int:
     if not args.smoke and not torch.cuda.is_available():
         print("No CUDA GPU here: this probe needs one (--smoke checks the script on CPU).")
         return 2
-    sys.path.insert(0, str(bench.SPACES / "text-generation"))
+    sys.path.insert(0, str(ROOT / ".gpu-spaces" / KIND))
     import cuda_graphs
     import fast_decode
 
     device = torch.device("cpu" if args.smoke else "cuda")
     graph = cuda_graphs.EmulatedGraph if args.smoke else None
-    model = bench.text_model(device, args.smoke, torch.float32 if args.smoke else torch.bfloat16)
-    limit = bench.ceilings(device, args.smoke)["bandwidth_tbs"] * 1e12 / bench.weight_bytes(model)
+    model = full_size_model.model(device, torch.float32 if args.smoke else torch.bfloat16, args.smoke)
+    limit = ceilings(device, args.smoke)["bandwidth_tbs"] * 1e12 / bench.weight_bytes(model)
     torch.manual_seed(1)
     prompt = torch.randint(3, model.config.vocab_size, (1, SMOKE_PROMPT if args.smoke else PROMPT), device=device)
     new = SMOKE_NEW_TOKENS if args.smoke else NEW_TOKENS
     result: dict[str, Any] = {"gpu": "CPU (smoke test)" if args.smoke else torch.cuda.get_device_name(0),
                               "torch": torch.__version__, "limit_tokens_s": limit, "new_tokens": new, "settings": {}}  # fmt: skip
-    bench.say(f"determinism: {result['gpu']}, torch {torch.__version__}; bandwidth limit {limit:.0f} tokens/s")
+    say(f"determinism: {result['gpu']}, torch {torch.__version__}; bandwidth limit {limit:.0f} tokens/s")
     chosen = {name: setting for name, setting in settings(args.smoke).items()
               if not args.setting or any(part in name for part in args.setting)}  # fmt: skip
     for name, setting in chosen.items():
@@ -186,11 +192,11 @@ def main() -> int:
             row["error"] = f"{type(error).__name__}: {error}"[:300]
         result["settings"][name] = row
         if "error" in row:
-            bench.say(f"determinism: {name}: cannot run here: {row['error']}")
+            say(f"determinism: {name}: cannot run here: {row['error']}")
             continue
         consistency = row["self_consistency"]
         where = consistency["first_differences"][0] if consistency["first_differences"] else None
-        bench.say(f"determinism: {name}: eager step equal to itself at {consistency['same_logits']} of "
+        say(f"determinism: {name}: eager step equal to itself at {consistency['same_logits']} of "
                   f"{consistency['of']} positions"
                   + (f" (first difference at operation {where['index']} of {where['of']}, {where['operation']}, "
                      f"max |difference| {where['max_abs']:.3g})" if where else "")

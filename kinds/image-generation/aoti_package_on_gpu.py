@@ -1,16 +1,16 @@
 """The AoTI package path end to end on one GPU: compile once and save, then load at start-up instead of compiling.
 
-    OUT="$OUT" SCRIPT=aoti_package_on_gpu.py bash benchmarks/gpu/run.sh                    # tiny UNet (a minute)
-    OUT="$OUT" SCRIPT=aoti_package_on_gpu.py bash benchmarks/gpu/run.sh --model ssd-1b    # SSD-1B's shape
-    python benchmarks/gpu/aoti_package_on_gpu.py --cpu --out /tmp/aoti-e2e                 # the same on CPU
-    python benchmarks/gpu/aoti_package_on_gpu.py --cpu --model ssd-1b-smoke --out /tmp/s   # ssd-1b's code, shrunk
+    OUT="$OUT" SCRIPT=kinds/image-generation/aoti_package_on_gpu.py bash benchmarks/gpu/run.sh                  # tiny UNet
+    OUT="$OUT" SCRIPT=kinds/image-generation/aoti_package_on_gpu.py bash benchmarks/gpu/run.sh --model ssd-1b  # SSD-1B
+    python kinds/image-generation/aoti_package_on_gpu.py --cpu --out /tmp/aoti-e2e                # the same on CPU
+    python kinds/image-generation/aoti_package_on_gpu.py --cpu --model ssd-1b-smoke --out /tmp/s  # ssd-1b's, shrunk
 
 (run.sh, on the GPU machine, with .gpu-wheels/ and .gpu-spaces/ from prepare_calibrate.sh carried over; on CPU, run
 it with the rendered Space's own Python: .gpu-spaces/image-generation-aoti after `uv sync` there, or any Space
 rendered with aoti on.)
 
 In the image Space rendered with aoti on (.gpu-spaces/image-generation-aoti/, from prepare_calibrate.sh), on the
-Space's tiny random model or a random-weight pipeline of SSD-1B's shape (calibrate_on_gpu.py builds it):
+Space's tiny random model or a random-weight pipeline of SSD-1B's shape (full_size_model.py, beside this file):
 
 1. scripts/compile_unet.py's own compile_package() exports the app's UNet as the app does and compiles it with
    spaces.aoti_compile_and_save into a local folder standing in for the Hub repo (the GPU machine has no network);
@@ -36,8 +36,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SPACE = ROOT / ".gpu-spaces" / "image-generation-aoti"  # the image kind with aoti on (prepare_calibrate.sh)
+HERE = Path(__file__).resolve().parent  # this kind's folder
+SPACE = HERE.parents[1] / ".gpu-spaces" / f"{HERE.name}-aoti"  # this kind with aoti on (prepare_calibrate.sh)
 SIZES = [(1024, 1024, 5.0), (768, 512, 5.0), (512, 512, 0.0)]  # width, height, guidance (0: batch 1)
 STEPS = 4
 MEAN_TOLERANCE, MAX_TOLERANCE = 0.02, 0.25
@@ -45,8 +45,8 @@ REPO = "local/unet-aoti"
 
 
 def build_model(models: Path, which: str, cpu: bool) -> Path:
-    """The Space's tiny random model, or a random-weight pipeline of SSD-1B's shape (calibrate_on_gpu's, shrunk with
-    ssd-1b-smoke)."""
+    """The Space's tiny random model, or a random-weight pipeline of SSD-1B's shape (full_size_model.py's, shrunk
+    with ssd-1b-smoke)."""
     folder = models / which
     if which == "tiny":
         from tiny_model import save_tiny_model
@@ -55,11 +55,11 @@ def build_model(models: Path, which: str, cpu: bool) -> Path:
     else:
         import torch
 
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import calibrate_on_gpu
+        sys.path.insert(0, str(HERE))
+        import full_size_model
 
         device = torch.device("cpu" if cpu else "cuda")
-        calibrate_on_gpu.build_image_model(folder, device, smoke=which == "ssd-1b-smoke")
+        full_size_model.build(folder, device, smoke=which == "ssd-1b-smoke")
     return folder
 
 
