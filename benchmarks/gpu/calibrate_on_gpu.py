@@ -33,10 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-SPACES = ROOT / ".gpu-spaces"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kind_parts  # beside this script: each kind's own part, kinds/<kind>/calibrate_on_gpu.py
+from kind_parts import SPACES
 
 MARGIN = 1.25
 
@@ -56,7 +55,7 @@ def smoke_patches() -> None:
 def prepared() -> tuple[list[str], list[str]]:
     """The kinds whose Spaces prepare_calibrate.sh rendered into .gpu-spaces/: each with its defaults, and those with
     AoTI (their kind.yml's `aoti`) once more with aoti on, as <kind>-aoti."""
-    folders = sorted(path.name for path in SPACES.iterdir() if (path / "app.py").is_file()) if SPACES.is_dir() else []
+    folders = kind_parts.rendered_spaces()
     aoti = [name for name in folders if name.endswith("-aoti") and name.removesuffix("-aoti") in folders]
     return [name for name in folders if name not in aoti], aoti
 
@@ -90,6 +89,13 @@ def prepare_model(models: Path, kind: str, device, smoke: bool) -> float:
     return float((folder / "done").read_text())
 
 
+def app_plan(calibrate, app) -> tuple[str, Any]:
+    """The one GPU handler of the kind's app and calibration.py's plan for it."""
+    plans = calibrate.load_plans()
+    (handler,) = [name for name in plans if callable(getattr(app, name, None))]
+    return handler, plans[handler]
+
+
 def worker(kind: str, out: Path, models: Path, smoke: bool) -> None:
     import torch
 
@@ -104,9 +110,7 @@ def worker(kind: str, out: Path, models: Path, smoke: bool) -> None:
     weights_gb = round(torch.cuda.memory_allocated() / 1e9, 3) if not smoke else 0.0
     print(f"{kind}: {params_b:.2f} B parameters, {weights_gb} GB on {gpu}; built and loaded in "
           f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
-    plans = calibrate.load_plans()
-    (handler,) = [name for name in plans if callable(getattr(app, name, None))]
-    plan = plans[handler]
+    handler, plan = app_plan(calibrate, app)
     part.widen(app, smoke)
     fit = calibrate.calibrate_handler(plan, app, part.REPEATS)
     fit_sizes = plan.sizes(app)
@@ -149,7 +153,7 @@ def aoti_worker(folder: str, out: Path, models: Path, smoke: bool, steps: int) -
 
     app = calibrate.import_app()
     size = part.aoti_size(app, steps, smoke)
-    (plan,) = [plan for name, plan in calibrate.load_plans().items() if callable(getattr(app, name, None))]
+    _, plan = app_plan(calibrate, app)
     result: dict[str, Any] = {"kind": kind, "size": plan.label(size), "how": (
         "Timed with torch's own torch.export.export (through the Space's AoTI module's export) and "
         "torch._inductor.aoti_compile_and_package / aoti_load_package: the spaces package is not in ZeroGPU mode "

@@ -21,17 +21,17 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SPACES = ROOT / ".gpu-spaces"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kind_parts  # beside this script: each kind's own part, kinds/<kind>/fast_path_on_gpu.py
 from gpu_timing import ceilings, say
+from kind_parts import SPACES
 
 
 def prepared() -> list[str]:
     """The kinds with a fast-path part whose Spaces (with their defaults, the fast path on) are in .gpu-spaces/."""
-    folders = sorted(path.name for path in SPACES.iterdir() if (path / "app.py").is_file()) if SPACES.is_dir() else []
-    return [name for name in folders if (kind_parts.KINDS_DIR / name / "fast_path_on_gpu.py").is_file()]
+    return [
+        name for name in kind_parts.rendered_spaces() if (kind_parts.KINDS_DIR / name / "fast_path_on_gpu.py").is_file()
+    ]
 
 
 def summary(results: dict[str, dict | None]) -> str:

@@ -7,6 +7,12 @@ from pathlib import Path
 from types import ModuleType
 
 KINDS_DIR = Path(__file__).resolve().parents[2] / "kinds"
+SPACES = KINDS_DIR.parent / ".gpu-spaces"  # the Spaces benchmarks/gpu/prepare_calibrate.sh renders, one per folder
+
+
+def rendered_spaces() -> list[str]:
+    """The folders of .gpu-spaces/ that hold a rendered Space (<kind>, and <kind>-aoti for a kind with AoTI)."""
+    return sorted(path.name for path in SPACES.iterdir() if (path / "app.py").is_file()) if SPACES.is_dir() else []
 
 
 def load(kind: str, name: str) -> ModuleType:

@@ -157,7 +157,7 @@ def main() -> int:
     if not args.smoke and not torch.cuda.is_available():
         print("No CUDA GPU here: this probe needs one (--smoke checks the script on CPU).")
         return 2
-    sys.path.insert(0, str(ROOT / ".gpu-spaces" / KIND))
+    sys.path.insert(0, str(kind_parts.SPACES / KIND))
     import cuda_graphs
     import fast_decode
 
