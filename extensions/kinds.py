@@ -1,9 +1,9 @@
 """The app kinds a Space can be, read from `kinds/<name>/kind.yml` beside this template.
 
 Adding a kind means adding a folder there (kind.yml, app.py.jinja, tiny_model.py, test_app.py, durations.json,
-calibration.py with calibrate's plan for each of the app's handlers, and the fast-path module kind.yml names with
-its tests, test_<module>; with `aoti`, its AoTI module, test_<module> and compile script): the question's choices, the
-defaults and the includes all come from this registry. The folder also holds the kind's parts of the repository's
+calibration.py with calibrate's plan for each of the app's handlers; with `fast_path`, that module and its tests,
+test_<module>; with `aoti`, its AoTI module, test_<module> and compile script; the files `assets` lists): the
+question's choices, the defaults and the includes all come from this registry. The folder also holds the kind's parts of the repository's
 own checks, never rendered: browser_checks.py (tests/test_browser.py), emulate_probe.py, full_size_model.py,
 calibrate_on_gpu.py and, with a fast path, fast_path_on_gpu.py (the GPU benchmarks, benchmarks/gpu/).
 """
@@ -11,11 +11,13 @@ calibrate_on_gpu.py and, with a fast path, fast_path_on_gpu.py (the GPU benchmar
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
 from jinja2.ext import Extension
 
+DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")  # Debian policy 5.6.1: what packages.txt may name
 KINDS_DIR = Path(__file__).resolve().parent.parent / "kinds"
 KIND_FILES = ("kind.yml", "app.py.jinja", "tiny_model.py", "test_app.py", "durations.json", "calibration.py")
 # Never rendered into a Space: the kind's parts of the repository's browser tests and GPU benchmarks.
@@ -27,7 +29,6 @@ KIND_KEYS = (
     "emoji",
     "writes_files",
     "chat_interface",
-    "fast_path",
     "python_versions",
     "python_refused_because",
     "gradio_versions",
@@ -36,6 +37,14 @@ KIND_KEYS = (
     "first_call",
     "largest_request",
 )
+# Keys a kind.yml may leave out, and what leaving one out means.
+OPTIONAL_KEYS = {
+    "fast_path": None,  # the template-owned module that replays the model's step from CUDA graphs (and its tests)
+    "aoti": False,  # {module, script}: the denoiser compiled ahead of time (the `aoti` question)
+    "mcp": True,  # whether the `mcp` question is asked (false: the app's inputs do not reach an MCP client)
+    "system_packages": [],  # Debian packages the app needs: the Space's packages.txt, installed by the Space builder
+    "assets": [],  # files of the kind folder (examples/...) seeded byte for byte into the Space at the same path
+}
 
 
 def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
@@ -45,16 +54,24 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
         missing = [name for name in KIND_FILES + KIND_PARTS if not (kind_file.parent / name).is_file()]
         if missing:
             raise FileNotFoundError(f"The app kind {kind_file.parent.name!r} lacks {', '.join(missing)}.")
-        kind = yaml.safe_load(kind_file.read_text(encoding="utf-8"))
+        kind = OPTIONAL_KEYS | yaml.safe_load(kind_file.read_text(encoding="utf-8"))
         missing = [key for key in KIND_KEYS if key not in kind]
-        modules = (kind["fast_path"], f"test_{kind['fast_path']}", "fast_path_on_gpu.py") if "fast_path" in kind else ()
+        modules = (kind["fast_path"], f"test_{kind['fast_path']}", "fast_path_on_gpu.py") if kind["fast_path"] else ()
         if kind.get("aoti"):  # the AoTI module, its tests and its compile script
             modules += (kind["aoti"]["module"], f"test_{kind['aoti']['module']}", kind["aoti"]["script"])
-        missing += [name for name in modules if not (kind_file.parent / name).is_file()]
+        missing += [name for name in modules + tuple(kind["assets"]) if not _is_file_within(kind_file.parent, name)]
         if missing or "sdpa" not in kind["attention"]:
             raise ValueError(f"{kind_file} lacks {', '.join(missing) or 'the sdpa attention backend'}.")
+        bad = [name for name in kind["system_packages"] if not DEBIAN_PACKAGE.fullmatch(str(name))]
+        if bad:
+            raise ValueError(f"{kind_file}: system_packages {bad} are not Debian package names.")
         kinds[kind_file.parent.name] = kind
     return kinds
+
+
+def _is_file_within(folder: Path, name: str) -> bool:
+    path = (folder / name).resolve()
+    return path.is_relative_to(folder.resolve()) and path.is_file()
 
 
 def default_kind(kinds_dir: Path = KINDS_DIR) -> str:
@@ -91,10 +108,17 @@ def python_refusal(kind: str, python_version: str, kinds_dir: Path = KINDS_DIR) 
     return f"the {kind} app pins libraries that refuse Python {python_version} ({found['python_refused_because']}): use {runs}"
 
 
+def mcp_refusal(kind: str, kinds_dir: Path = KINDS_DIR) -> str:
+    """Why the kind cannot serve MCP ("" if it can): the `mcp` question's validator, for an answer given with --data."""
+    if load_kinds(kinds_dir)[kind]["mcp"]:
+        return ""
+    return f"the {kind} app does not serve MCP (its kind.yml says `mcp: false`): answer mcp=false"
+
+
 class KindsExtension(Extension):
     """Exposes the registry as the Jinja global `kinds` (and its `default_kind`), each kind's plain files through
-    `kind_file`, its shipped duration coefficients through `kind_durations`, and its refusal of a Python through
-    `python_refusal`."""
+    `kind_file`, its shipped duration coefficients through `kind_durations`, and its refusals of a Python and of MCP
+    through `python_refusal` and `mcp_refusal`."""
 
     def __init__(self, environment):
         super().__init__(environment)
@@ -104,4 +128,5 @@ class KindsExtension(Extension):
             kind_file=kind_file,
             kind_durations=kind_durations,
             python_refusal=python_refusal,
+            mcp_refusal=mcp_refusal,
         )

@@ -1,6 +1,7 @@
 """The pure extensions, checked against the libraries that own each rule (huggingface_hub, PyYAML, tomllib, ast)."""
 
 import ast
+import json
 import tomllib
 
 import emoji as emoji_package
@@ -162,7 +163,7 @@ def test_a_kind_folder_missing_a_file_is_reported(tmp_path):
 
 
 def test_a_kind_naming_a_fast_path_it_lacks_is_reported(tmp_path):
-    name, meta = next((name, meta) for name, meta in kinds.load_kinds().items() if "fast_path" in meta)
+    name, meta = next((name, meta) for name, meta in kinds.load_kinds().items() if meta["fast_path"])
     source = TEMPLATE_DIR / "kinds" / name
     kind = tmp_path / "copy"
     kind.mkdir()
@@ -180,6 +181,52 @@ def test_a_kind_naming_a_fast_path_it_lacks_is_reported(tmp_path):
         kinds.load_kinds(tmp_path)
     (kind / "fast_path_on_gpu.py").write_text("")
     assert kinds.load_kinds(tmp_path)["copy"]["fast_path"] == fast_path
+
+
+def copy_kind_without_extras(tmp_path, extra_yaml: str):
+    """A copy of a kind with a fast path and AoTI taken out (their modules left behind) and extra_yaml appended to
+    its kind.yml: what a kind needs least."""
+    name = next(name for name, meta in kinds.load_kinds().items() if meta["fast_path"])
+    source = TEMPLATE_DIR / "kinds" / name
+    kind = tmp_path / "copy"
+    kind.mkdir(parents=True)
+    for file in source.iterdir():
+        if file.is_file() and file.name != "kind.yml":
+            (kind / file.name).write_bytes(file.read_bytes())
+    found = yaml.safe_load((source / "kind.yml").read_text(encoding="utf-8"))
+    found = {key: value for key, value in found.items() if key not in ("fast_path", "aoti")}
+    (kind / "kind.yml").write_text(yaml.safe_dump(found) + extra_yaml, encoding="utf-8")
+    return kind
+
+
+def test_the_optional_keys_default_to_nothing_extra(tmp_path):
+    copy_kind_without_extras(tmp_path, "")
+    meta = kinds.load_kinds(tmp_path)["copy"]
+    assert (meta["fast_path"], meta["aoti"], meta["system_packages"], meta["assets"]) == (None, False, [], [])
+    assert meta["mcp"] is True and kinds.mcp_refusal("copy", tmp_path) == ""
+
+
+def test_a_kind_listing_an_asset_it_lacks_or_outside_its_folder_is_reported(tmp_path):
+    kind = copy_kind_without_extras(tmp_path, "assets: [examples/speech.mp3, ../escape.png]\n")
+    with pytest.raises(ValueError, match="examples/speech.mp3, ../escape.png"):
+        kinds.load_kinds(tmp_path)
+    (kind / "examples").mkdir()
+    (kind / "examples" / "speech.mp3").write_bytes(b"ID3")
+    (tmp_path / "escape.png").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"lacks \.\./escape\.png"):
+        kinds.load_kinds(tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["FFmpeg", "ffmpeg; rm -rf /", "-y", "a"])
+def test_system_packages_must_be_debian_package_names(tmp_path, bad):
+    copy_kind_without_extras(tmp_path, f"system_packages: [{json.dumps(bad)}]\n")
+    with pytest.raises(ValueError, match="not Debian package names"):
+        kinds.load_kinds(tmp_path)
+
+
+def test_a_kind_without_mcp_refuses_the_answer(tmp_path):
+    copy_kind_without_extras(tmp_path, "mcp: false\n")
+    assert "mcp=false" in kinds.mcp_refusal("copy", tmp_path)
 
 
 def test_plain_kind_files_are_copied_without_rendering():

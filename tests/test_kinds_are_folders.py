@@ -14,7 +14,7 @@ from conftest import TEMPLATE_DIR
 from extensions.kinds import load_kinds
 
 KINDS = load_kinds(TEMPLATE_DIR / "kinds")
-NAMES = sorted({*KINDS, *(meta["fast_path"].removesuffix(".py") for meta in KINDS.values())})
+NAMES = sorted({*KINDS, *(meta["fast_path"].removesuffix(".py") for meta in KINDS.values() if meta["fast_path"])})
 NAMED = re.compile("|".join(rf"(?<![A-Za-z0-9-]){re.escape(name)}(?!\w)" for name in NAMES))
 # Prose may name kinds: the docs, READMEs, the changelog, and the Space's own README (it describes that Space).
 PROSE = re.compile(r"^(docs/|kinds/)|\.md$|^template/README\.md\.jinja$")

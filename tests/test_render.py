@@ -38,7 +38,7 @@ MATRIX = [
         python_version,
         include_examples,
         paired_aoti(meta, gpu_size, include_examples),
-        gpu_size == "large",
+        gpu_size == "large" and meta["mcp"],  # a kind with `mcp: false` is never asked (and refuses mcp=true)
     )
     for kind, meta in KINDS.items()
     for gpu_size, python_version, include_examples in itertools.product(
@@ -107,10 +107,16 @@ def test_every_combination_renders_a_clean_space(
     # AoTI, which replaces it, and never another kind's.
     fast_path = KINDS[app_kind]["fast_path"]
     modules = {path.name for path in project.glob("*.py")} | {path.name for path in project.glob("tests/*.py")}
-    others = {name for kind in KINDS.values() for name in (kind["fast_path"], f"test_{kind['fast_path']}")}
-    ours = {fast_path, f"test_{fast_path}", "cuda_graphs.py"}
-    assert modules & (others | ours) == (set() if aoti else ours), sorted(modules)
-    assert (f"import {fast_path.removesuffix('.py')}" in app) == (not aoti)
+    others = {name for kind in KINDS.values() if kind["fast_path"]
+              for name in (kind["fast_path"], f"test_{kind['fast_path']}")}  # fmt: skip
+    ours = {fast_path, f"test_{fast_path}", "cuda_graphs.py"} if fast_path else set()
+    assert modules & (others | ours | {"cuda_graphs.py"}) == (set() if aoti else ours), sorted(modules)
+    if fast_path:
+        assert (f"import {fast_path.removesuffix('.py')}" in app) == (not aoti)
+    # System packages and assets: packages.txt lists what the kind's kind.yml names; its assets are seeded.
+    packages = project / "packages.txt"
+    wanted = KINDS[app_kind]["system_packages"]
+    assert (packages.read_text(encoding="utf-8").split() if packages.is_file() else []) == wanted
     # output_files.py: carried by a kind whose handler writes files, and used by its app; not by the others.
     writes_files = KINDS[app_kind]["writes_files"]
     assert (project / "output_files.py").is_file() == writes_files == ("output_files.new(" in app)
@@ -159,7 +165,7 @@ def test_each_kind_defaults_to_its_own_model(copie_no_tasks, app_kind):
 
 
 AOTI_KIND = next(name for name, meta in KINDS.items() if meta.get("aoti"))
-PLAIN_KIND = next(name for name, meta in KINDS.items() if not meta.get("aoti"))
+PLAIN_KIND = next(name for name, meta in KINDS.items() if meta["fast_path"] and not meta.get("aoti"))
 
 
 def test_aoti_is_off_by_default_and_only_for_kinds_that_offer_it(copie_no_tasks):
