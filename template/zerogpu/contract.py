@@ -23,6 +23,7 @@ The caps come from `[tool.zerogpu]` in pyproject.toml (max-request-seconds, dura
 variables ZEROGPU_MAX_REQUEST_SECONDS and ZEROGPU_DURATION_FACTOR.
 """
 
+import atexit
 import contextlib
 import functools
 import importlib.util
@@ -536,7 +537,8 @@ def sample_inputs(components: tuple, case: str = "min", text: str = SAMPLE_TEXT)
 
     case: "default" (each component's value), "min" or "max" (sliders and bounded numbers at that end, the cheapest
     and the costliest request the UI allows), or "beyond" (ten times the maximum: what a direct API call can send).
-    Empty text becomes `text`, so that the request is a valid one.
+    Empty text becomes `text`, so that the request is a valid one; file inputs (an image, audio, a message that
+    accepts images) get a valid sample file (sample_file).
     """
     values = []
     for component in components:
@@ -547,7 +549,13 @@ def sample_inputs(components: tuple, case: str = "min", text: str = SAMPLE_TEXT)
         elif isinstance(component, gr.Textbox):
             value = value or text
         elif isinstance(component, gr.MultimodalTextbox):
-            value = value or {"text": text, "files": []}
+            value = dict(value or {})
+            value["text"] = value.get("text") or text
+            value["files"] = value.get("files") or ([sample_file(".png")] if _accepts_images(component) else [])
+        elif isinstance(component, gr.Image) and value is None:
+            value = _as_image_type(sample_file(".png"), component.type)
+        elif isinstance(component, gr.Audio) and value is None:
+            value = sample_file(".wav") if component.type == "filepath" else _wav_samples(sample_file(".wav"))
         elif isinstance(component, gr.Chatbot | gr.State) and value is None:
             value = []
         elif isinstance(component, gr.Dropdown | gr.Radio) and value is None and component.choices:
@@ -567,8 +575,97 @@ def handler_arguments(handler: Handler, values: list, request: gr.Request | None
 
 
 def api_arguments(endpoint: Endpoint, values: list) -> list:
-    """The same values as gradio_client sends them: State components are kept by the server, not sent."""
-    return [value for component, value in zip(endpoint.components, values, strict=True) if not _is_state(component)]
+    """The same values as gradio_client sends them: State components are kept by the server, not sent, and files
+    (an image, audio, a message's attachments) are uploaded, as `gradio_client.handle_file` does."""
+    return [_api_value(component, value) for component, value in zip(endpoint.components, values, strict=True)
+            if not _is_state(component)]  # fmt: skip
+
+
+def sample_file(suffix: str) -> str:
+    """A small valid input file of this type (".png": a 64x48 RGB image, ".wav": a second of a 440 Hz tone, 16 kHz
+    mono), one per process, for the file inputs that sample_inputs fills."""
+    return _sample_files()[suffix]
+
+
+@functools.cache
+def _sample_files() -> dict[str, str]:
+    import shutil
+    import tempfile
+    import wave
+
+    import numpy as np
+    from PIL import Image
+
+    folder = Path(tempfile.mkdtemp(prefix="zerogpu-samples-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    image = folder / "sample.png"
+    x, y = np.meshgrid(np.linspace(0, 255, 64), np.linspace(0, 255, 48))
+    Image.fromarray(np.stack([x, y, 255 - x], axis=-1).astype(np.uint8), "RGB").save(image)
+    audio = folder / "sample.wav"
+    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * np.arange(16_000) / 16_000)).astype("<i2")
+    with wave.open(str(audio), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16_000), out.writeframes(tone.tobytes())
+    return {".png": str(image), ".wav": str(audio)}
+
+
+def _accepts_images(component: gr.MultimodalTextbox) -> bool:
+    types = component.file_types or ["image"]
+    return any(kind in ("image", "file") or kind.lower() in (".png", "image/png", "image/*") for kind in types)
+
+
+def _as_image_type(path: str, image_type: str) -> Any:
+    import numpy as np
+    from PIL import Image
+
+    if image_type == "filepath":
+        return path
+    image = Image.open(path).convert("RGB")
+    return image if image_type == "pil" else np.asarray(image)
+
+
+def _wav_samples(path: str) -> tuple[int, Any]:
+    import wave
+
+    import numpy as np
+
+    with wave.open(path, "rb") as audio:
+        return audio.getframerate(), np.frombuffer(audio.readframes(audio.getnframes()), dtype="<i2")
+
+
+def _api_value(component: Any, value: Any) -> Any:
+    """A handler-side value of a file input as gradio_client sends it: the file, uploaded."""
+    from gradio_client import handle_file
+
+    if isinstance(component, gr.MultimodalTextbox) and isinstance(value, dict):
+        return {**value, "files": [handle_file(_file_of(component, item)) for item in value.get("files", [])]}
+    if isinstance(component, gr.Image | gr.Audio | gr.File | gr.Video) and value is not None:
+        return handle_file(_file_of(component, value))
+    return value
+
+
+def _file_of(component: Any, value: Any) -> str:
+    """A path holding value: itself if it is one, else the value written to a new file of the samples' folder."""
+    import tempfile
+    import wave
+
+    import numpy as np
+    from PIL import Image
+
+    if isinstance(value, str | os.PathLike):
+        return os.fspath(value)
+    folder = Path(sample_file(".png")).parent
+    if isinstance(component, gr.Audio):
+        rate, samples = value
+        fd, path = tempfile.mkstemp(suffix=".wav", dir=folder)
+        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as out:
+            out.setnchannels(1), out.setsampwidth(2), out.setframerate(rate)
+            out.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+        return path
+    image = value if isinstance(value, Image.Image) else Image.fromarray(np.asarray(value))
+    fd, path = tempfile.mkstemp(suffix=".png", dir=folder)
+    with os.fdopen(fd, "wb") as out:
+        image.save(out, format="PNG")
+    return path
 
 
 def _is_state(component: Any) -> bool:
@@ -588,5 +685,6 @@ __all__ = [
     "handler_arguments",
     "load",
     "output_files",
+    "sample_file",
     "sample_inputs",
 ]

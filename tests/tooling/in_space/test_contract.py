@@ -272,3 +272,33 @@ def test_violations_are_recorded_even_when_gradio_swallows_the_exception(planted
         with pytest.raises(contract.ContractViolation):
             planted.handlers[name].wrapper("cat")
     assert [violation.rule for violation in planted.violations[before:]] == ["picklable-results", "cpu-results"]
+
+
+def test_file_inputs_get_valid_sample_files_in_the_form_each_component_hands_its_handler():
+    import wave
+
+    import numpy as np
+    from gradio_client.utils import is_file_obj_with_meta
+    from PIL import Image
+
+    components = (gr.Image(type="pil"), gr.Image(type="numpy"), gr.Image(type="filepath"), gr.Audio(type="filepath"),
+                  gr.Audio(type="numpy"), gr.MultimodalTextbox(file_types=["image"]), gr.Textbox())  # fmt: skip
+    pil, array, image_path, audio_path, (rate, samples), message, text = contract.sample_inputs(components)
+    assert isinstance(pil, Image.Image) and pil.mode == "RGB" and pil.size == (64, 48)
+    assert isinstance(array, np.ndarray) and array.shape == (48, 64, 3)
+    assert Image.open(image_path).size == (64, 48)
+    with wave.open(audio_path) as audio:  # the standard library's reader agrees it is a 16 kHz mono second
+        assert (audio.getframerate(), audio.getnchannels(), audio.getnframes()) == (16_000, 1, 16_000)
+    assert rate == 16_000 and samples.shape == (16_000,) and 0 < np.abs(samples).max() < 32767
+    assert message["text"] == text and Image.open(message["files"][0]).format == "PNG"
+
+    class Endpoint:
+        pass
+
+    Endpoint.components = components
+    sent = contract.api_arguments(Endpoint, [pil, array, image_path, audio_path, (rate, samples), message, text])
+    for value in (*sent[:5], *sent[5]["files"]):  # each file as gradio_client uploads it
+        assert is_file_obj_with_meta(value) and os.path.isfile(value["path"]), value
+    with wave.open(sent[4]["path"]) as audio:
+        assert audio.getnframes() == 16_000
+    assert np.array_equal(np.asarray(Image.open(sent[1]["path"])), array) and sent[6] == text
