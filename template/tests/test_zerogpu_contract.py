@@ -6,6 +6,7 @@ and results are pickled across a forked worker; generators stream through it. Th
 their inputs come from the Gradio components wired to them, so a handler you add is covered without editing this file.
 """
 
+import contextlib
 import hashlib
 import inspect
 import math
@@ -60,6 +61,20 @@ def comparable(value):
     return value
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Torch computing on one thread, as in the forked worker (OpenMP's thread pools do not survive a fork): a
+    kernel that splits its work across threads may round differently, and give another image, on two."""
+    import torch  # here: the app's own import of torch comes after spaces'
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_handlers_found_at_import_are_those_in_the_source(zerogpu_space):
     assert zerogpu_space.handlers, "app.py has no @spaces.GPU handler"
     assert set(zerogpu_space.handlers) - STARTUP <= set(HANDLERS), (set(zerogpu_space.handlers), HANDLERS)
@@ -96,13 +111,14 @@ def test_the_estimator_never_raises_and_asks_for_what_zerogpu_accepts(zerogpu_sp
 
 
 def test_a_call_crosses_the_process_boundary_intact(zerogpu_space, handler, endpoints):
-    """Pickled to a forked worker and back, the result is the one an in-process call gives (files compared by
-    content); a generator streams each value across."""
+    """Pickled to a forked worker and back, the result is the one an in-process call on one thread gives (files
+    compared by content); a generator streams each value across."""
     arguments = cheapest_arguments(handler, endpoints[0])
     through_boundary = handler.wrapper(*arguments)
-    in_process = handler.task(*arguments)
-    if handler.generator:
-        through_boundary, in_process = list(through_boundary), list(in_process)
+    with one_thread():
+        in_process = handler.task(*arguments)
+        if handler.generator:
+            through_boundary, in_process = list(through_boundary), list(in_process)
         assert through_boundary, f"{handler.name} yielded nothing"
     assert comparable(through_boundary) == comparable(in_process)
     assert zerogpu_space.requests[-1].handler == handler.name
