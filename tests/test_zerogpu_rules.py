@@ -1,6 +1,6 @@
 """Each ZeroGPU rule check of a rendered Space (zerogpu/rules.py) fails on a Space where that rule is broken.
 
-Both kinds are rendered once; each case copies one, breaks one rule by editing a rendered file as an author might,
+Every kind is rendered once; each case copies one, breaks one rule by editing a rendered file as an author might,
 and runs the Space's own rules module (plain Python: it runs here without the Space's dependencies).
 """
 
@@ -96,8 +96,13 @@ def called_in_loop(space, handler, estimator):
     )
 
 
+def writes_files(space: Path) -> bool:
+    """Whether the Space's handler returns an output file (output_files.py, the kinds whose kind.yml says so)."""
+    return (space / "output_files.py").is_file()
+
+
 def fixed_path(space, handler, estimator):
-    if handler == "generate":
+    if writes_files(space):
         old = '    output = output_files.new(".png")\n    image.save(output, format="PNG")\n    return str(output)\n'
         edit(space / "app.py", old, '    image.save("output.png")\n    return "output.png"\n')
     else:
@@ -106,7 +111,7 @@ def fixed_path(space, handler, estimator):
 
 
 def cuda_return(space, handler, estimator):
-    if handler == "generate":
+    if writes_files(space):
         edit(space / "app.py", "    return str(output)\n", "    return torch.ones(1).to(device)\n")
     else:
         edit(space / "app.py", "        yield reply\n", '        yield inputs["input_ids"]\n')
@@ -121,7 +126,8 @@ def bare_decorator(space, handler, estimator):
 
 
 def estimator_loses_parameters(space, handler, estimator):
-    edit_re(space / "app.py", rf"def {estimator}\(\s*(\w+): str,.*?\) -> int:", rf"def {estimator}(\1: str) -> int:")
+    # Every parameter after the first is dropped (whatever the first one's annotation: text, an image, ...).
+    edit_re(space / "app.py", rf"def {estimator}\(\s*(\w+: [^,]+),.*?\) -> int:", rf"def {estimator}(\1) -> int:")
 
 
 def handler_takes_request(space, handler, estimator):
