@@ -71,6 +71,19 @@ def test_the_fit_weighs_relative_error_and_never_goes_negative():
         calibrate.fit_costs([], ["n"])
 
 
+def test_the_covering_fit_declares_at_least_every_timing_it_was_fitted_to():
+    """A first call at a new size that paid 0.8 s of set-up: least squares passes under it, the covering fit does
+    not, and it moves the overhead only (the costs per unit stay the least-squares ones)."""
+    points = [{"steps": steps, "seconds": 0.05 + 0.03 * steps} for steps in (1, 5, 20, 50)]
+    points.append({"steps": 10, "seconds": 0.05 + 0.3 + 0.8})
+    fit = calibrate.fitted(points, ["steps"])
+    assert any(point["seconds"] > calibrate.unclamped(fit, point) for point in points), "least squares misses it"
+    covering = calibrate.covering(fit, points)
+    assert covering["per_unit_s"] == fit["per_unit_s"] and covering["overhead_s"] > fit["overhead_s"]
+    assert all(calibrate.unclamped(covering, point) >= point["seconds"] for point in points)
+    assert calibrate.covering(covering, points) == covering  # nothing left to cover: unchanged
+
+
 def test_the_slice_factor_is_the_ratio_of_what_bounds_the_work():
     assert calibrate.slice_factor("NVIDIA H200", "large", "bandwidth") == pytest.approx(4.8 / 0.8, 1e-3)
     assert calibrate.slice_factor("NVIDIA H200", "large", "compute") == pytest.approx(989 / 250, 1e-3)
