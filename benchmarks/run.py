@@ -14,8 +14,8 @@ Rows:
               adds a file), on a Space with an author's commit.
   app         the rendered app's start to first response on CPU, per kind: `python app.py` on a tiny random model
               (built by the Space's own tests/tiny_model.py, not timed) until the first API call returns (each kind's
-              `first_call` in kinds/<kind>/kind.yml). Its venv is installed from the Space's uv.lock, as `uv run`
-              installs it (tests/space_harness.py), not timed.
+              `first_call` in kinds/<kind>/kind.yml, its files uploaded first). Its venv is installed from the Space's
+              uv.lock, as `uv run` installs it (tests/space_harness.py), not timed.
 Times are wall-clock seconds. Nothing here asserts a time.
 """
 
@@ -39,7 +39,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TEMPLATE_DIR / "tests"))
 sys.path.insert(0, str(TEMPLATE_DIR))
 
-from space_harness import build_tiny_model, call, install_from_lock, serve
+from space_harness import build_tiny_model, call, install_from_lock, serve, with_uploads
 from template_versions import MIGRATION_OUTPUT, OLD, commit_all, copy_space, make_template_versions
 
 from extensions.kinds import load_kinds
@@ -186,7 +186,7 @@ def app_rows(bench: Bench, runs: int) -> None:
 
             def start_and_call():
                 with serve(python, project, model_dir, log) as url:
-                    call(url, api_name, *data)
+                    call(url, api_name, *with_uploads(url, project, data))
 
             return start_and_call
 

@@ -65,8 +65,16 @@ def load_kinds(kinds_dir: Path = KINDS_DIR) -> dict[str, dict]:
         bad = [name for name in kind["system_packages"] if not DEBIAN_PACKAGE.fullmatch(str(name))]
         if bad:
             raise ValueError(f"{kind_file}: system_packages {bad} are not Debian package names.")
+        bad = [item for item in kind["first_call"]["data"] if isinstance(item, dict) and not _is_asset(item, kind)]
+        if bad:
+            raise ValueError(f"{kind_file}: first_call data {bad} must each be {{file: <one of its assets>}}.")
         kinds[kind_file.parent.name] = kind
     return kinds
+
+
+def _is_asset(item: dict, kind: dict) -> bool:
+    """Whether a first_call item is `{file: <path>}`, exactly, with the path one of the kind's assets."""
+    return list(item) == ["file"] and item["file"] in kind["assets"]
 
 
 def _is_file_within(folder: Path, name: str) -> bool:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mimetypes
 import os
 import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +143,28 @@ def call(url: str, api_name: str, *data: object, timeout_s: float = 120) -> list
                 if event == "complete":
                     return outputs
     raise SpaceError(f"{api_name}: the event stream ended without a result (last event {event!r}: {outputs})")
+
+
+def upload(url: str, path: Path) -> dict:
+    """Upload a local file through Gradio's upload route (a multipart POST of field `files`), as gradio_client's
+    handle_file does; the FileData that names it in a call's data."""
+    boundary = uuid.uuid4().hex
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{path.name}"\r\n'
+        f"Content-Type: {mime}\r\n\r\n".encode()
+        + path.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        f"{url}gradio_api/upload", data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        (server_path,) = json.load(response)
+    return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+
+def with_uploads(url: str, project: Path, data: list) -> list:
+    """A kind's first_call data as a call sends it: each `{file: <asset>}` item replaced by the upload of that file
+    of the Space (`project`)."""
+    return [upload(url, project / item["file"]) if isinstance(item, dict) else item for item in data]

@@ -217,6 +217,31 @@ def test_a_kind_listing_an_asset_it_lacks_or_outside_its_folder_is_reported(tmp_
         kinds.load_kinds(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("item", "accepted"),
+    [
+        ({"file": "examples/house.png"}, True),
+        ({"file": "examples/house.png", "mime": "image/png"}, False),
+        ({"path": "examples/house.png"}, False),
+        ({"file": "examples/other.png"}, False),
+        ({"file": "tiny_model.py"}, False),
+    ],
+)
+def test_a_first_call_file_must_be_exactly_one_of_the_kinds_assets(tmp_path, item, accepted):
+    kind = copy_kind_without_extras(tmp_path, "")
+    (kind / "examples").mkdir()
+    (kind / "examples" / "house.png").write_bytes(b"\x89PNG")
+    found = yaml.safe_load((kind / "kind.yml").read_text(encoding="utf-8"))
+    found["assets"] = ["examples/house.png"]
+    found["first_call"]["data"] = [item, *found["first_call"]["data"]]
+    (kind / "kind.yml").write_text(yaml.safe_dump(found), encoding="utf-8")
+    if accepted:
+        assert kinds.load_kinds(tmp_path)["copy"]["first_call"]["data"][0] == item
+    else:
+        with pytest.raises(ValueError, match=r"first_call data .* must each be \{file: <one of its assets>\}"):
+            kinds.load_kinds(tmp_path)
+
+
 @pytest.mark.parametrize("bad", ["FFmpeg", "ffmpeg; rm -rf /", "-y", "a"])
 def test_system_packages_must_be_debian_package_names(tmp_path, bad):
     copy_kind_without_extras(tmp_path, f"system_packages: [{json.dumps(bad)}]\n")

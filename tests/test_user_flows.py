@@ -27,7 +27,7 @@ from readme_flows import (
     shell,
     update_commands,
 )
-from space_harness import call, free_port, uv_environment, wait_until_serving
+from space_harness import call, free_port, uv_environment, wait_until_serving, with_uploads
 from template_versions import CHANGED_APP_LINE, GIT_ENV, commit_all, git
 
 from extensions.kinds import load_kinds
@@ -101,7 +101,8 @@ def test_the_app_serves_a_tiny_model_as_the_next_steps_say(readme_space, app_kin
                 url = f"http://127.0.0.1:{port}/"
                 wait_until_serving(url, app, log_path, timeout_s=600)  # the first `uv run` may still install
                 first_call = KINDS[app_kind]["first_call"]
-                assert call(url, first_call["api_name"], *first_call["data"])[0], log_path.read_text()
+                data = with_uploads(url, space.project, first_call["data"])
+                assert call(url, first_call["api_name"], *data)[0], log_path.read_text()
             finally:
                 os.killpg(app.pid, signal.SIGTERM)
                 app.wait(timeout=60)

@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client
 
@@ -88,13 +89,26 @@ class Refused(Exception):
     """The app answered a call with an error event; the exception's text is its message (None when Gradio hid it)."""
 
 
+def uploaded(url: str, value: object) -> object:
+    """The value as the HTTP API takes it: a local file from gradio_client's handle_file uploaded through Gradio's
+    upload route and named by its path on the server; any other value as it is."""
+    if not (isinstance(value, dict) and value.get("meta", {}).get("_type") == "gradio.FileData" and "path" in value):
+        return value
+    path = Path(value["path"])
+    with path.open("rb") as file:
+        response = httpx.post(f"{url}gradio_api/upload", files={"files": (path.name, file)}, timeout=60)
+    response.raise_for_status()
+    (server_path,) = response.json()
+    return {"path": server_path, "meta": {"_type": "gradio.FileData"}}
+
+
 def api_call(url: str, api_name: str, *data: object, timeout_s: float = 120) -> list:
-    """One call through Gradio's HTTP API, as a client in any language makes it: POST the inputs as JSON (Python's
-    json writes NaN and Infinity, which gradio_client refuses to send), then read the event stream; returns the last
-    event's outputs, or raises Refused with the app's message."""
+    """One call through Gradio's HTTP API, as a client in any language makes it: upload its files (`uploaded`), POST
+    the inputs as JSON (Python's json writes NaN and Infinity, which gradio_client refuses to send), then read the
+    event stream; returns the last event's outputs, or raises Refused with the app's message."""
     request = urllib.request.Request(
         f"{url}gradio_api/call/{api_name}",
-        data=json.dumps({"data": list(data)}).encode(),
+        data=json.dumps({"data": [uploaded(url, value) for value in data]}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=timeout_s) as response:
