@@ -7,7 +7,10 @@
   processing, and its text boxes take None as "" (what the page sends for an empty box). Without it gr.Slider lets
   NaN through (every comparison with NaN is false) and fails on a string or None with a bare TypeError, and
   gr.ChatInterface fails on a None message with an AttributeError: a visitor sees either only as "The upstream
-  Gradio app has raised an exception".
+  Gradio app has raised an exception". Its images are decoded in full while Gradio preprocesses them, so a file
+  that is not an image, one that claims more pixels than PIL opens (twice PIL.Image.MAX_IMAGE_PIXELS: a
+  decompression bomb) or a damaged one is refused there with a message that names the input, not later in the
+  handler (Gradio's own preprocess fails on them with a bare error, or hands a file path on without decoding it).
 
 The handlers check their inputs with `number` and `text` too: code that calls a handler directly has no slider in
 between. This file is owned by the template (`copier update` keeps it current).
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
+import PIL.Image
 
 
 def _shown(value: Any) -> str:
@@ -60,7 +64,7 @@ def text(value: Any, label: str) -> str:
 
 
 def check_api_inputs(demo: gr.Blocks) -> gr.Blocks:
-    """Give each slider and text box of `demo` the checks above, on the component itself (a subclass of a Gradio
+    """Give each slider, text box and image of `demo` the checks above, on the component itself (a subclass of a Gradio
     component would make Gradio write a .pyi file beside this one). A slider takes whole numbers when its minimum and
     step are whole (all the page itself can send), else any number in its range."""
     for block in demo.blocks.values():
@@ -68,6 +72,8 @@ def check_api_inputs(demo: gr.Blocks) -> gr.Blocks:
             block.preprocess = _checked_slider(block, block.preprocess)
         elif isinstance(block, gr.Textbox):
             block.preprocess = _checked_textbox(block.preprocess)
+        elif isinstance(block, gr.Image):
+            block.preprocess = _checked_image(block, block.preprocess)
     return demo
 
 
@@ -84,5 +90,28 @@ def _checked_slider(slider: gr.Slider, preprocess: Callable[[Any], Any]) -> Call
 def _checked_textbox(preprocess: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def checked(payload: Any) -> Any:
         return preprocess("" if payload is None else payload)
+
+    return checked
+
+
+def _checked_image(image: gr.Image, preprocess: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    label = str(image.label or "The image")
+
+    def checked(payload: Any) -> Any:
+        try:
+            value = preprocess(payload)
+            if isinstance(value, PIL.Image.Image):
+                value.load()
+            elif isinstance(value, str):  # a path Gradio may hand on undecoded
+                with PIL.Image.open(value) as opened:
+                    opened.load()
+        except PIL.UnidentifiedImageError:
+            raise gr.Error(f"{label} must be an image file (PNG, JPEG, WebP, ...): this file is not one.") from None
+        except PIL.Image.DecompressionBombError as error:
+            said = str(error).rstrip(".")
+            raise gr.Error(f"{label} is too large to open: it claims too many pixels ({said}).") from None
+        except (OSError, SyntaxError, ValueError) as error:
+            raise gr.Error(f"{label} is damaged and cannot be read ({error}).") from None
+        return value
 
     return checked
