@@ -103,8 +103,8 @@ def writes_files(space: Path) -> bool:
 
 def fixed_path(space, handler, estimator):
     if writes_files(space):
-        old = '    output = output_files.new(".png")\n    image.save(output, format="PNG")\n    return str(output)\n'
-        edit(space / "app.py", old, '    image.save("output.png")\n    return "output.png"\n')
+        saved = r'^    output = output_files\.new\("\.png"\)\n    (\w+)\.save\(output, format="PNG"\)\n    return str\(output\)\n'
+        edit_re(space / "app.py", saved, '    \\1.save("output.png")\n    return "output.png"\n')
     else:
         edit(space / "app.py", "    if failures:\n", '    with open("reply.txt", "w") as saved:\n'
              "        saved.write(reply)\n    if failures:\n")  # fmt: skip
